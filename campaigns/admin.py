@@ -1,0 +1,63 @@
+from django.contrib import admin
+
+from .models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+
+
+@admin.register(Prospect)
+class ProspectAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "company", "title", "profile_urn", "profile_url", "created_at"]
+    search_fields = ["first_name", "last_name", "company", "profile_urn", "profile_url"]
+
+
+class ConnectionRequestInline(admin.TabularInline):
+    model = ConnectionRequest
+    fields = ["prospect", "state", "outx_task_id", "submitted_at"]
+    readonly_fields = fields
+    raw_id_fields = ["prospect"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "state", "created_at", "launched_at"]
+    list_filter = ["state"]
+    list_select_related = ["owner"]
+    search_fields = ["name"]
+    inlines = [ConnectionRequestInline]
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    fields = ["at", "from_state", "to_state", "cause"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(ConnectionRequest)
+class ConnectionRequestAdmin(admin.ModelAdmin):
+    list_display = ["prospect", "campaign", "state", "outx_task_id", "attempts", "poll_count", "submitted_at"]
+    list_filter = ["state", "campaign"]
+    list_select_related = ["prospect", "campaign"]
+    search_fields = ["prospect__first_name", "prospect__last_name", "prospect__company", "note", "outx_task_id"]
+    raw_id_fields = ["prospect", "campaign"]
+    # The state changes only through ConnectionRequest.move_to, which records an Event.
+    readonly_fields = ["state", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at", "accepted_at"]
+    inlines = [EventInline]
+
+
+@admin.register(SendingAccount)
+class SendingAccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "state", "daily_limit", "weekly_limit", "time_zone"]
+    readonly_fields = ["state", "state_cause", "state_changed_at"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["at", "connection_request", "campaign", "account", "from_state", "to_state", "cause"]
+    list_filter = ["to_state"]
+    list_select_related = ["connection_request__prospect", "connection_request__campaign", "campaign", "account"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the history is not edited

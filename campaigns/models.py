@@ -1,0 +1,351 @@
+"""The product's data: prospects, campaigns, connection requests, the sending account, events.
+
+A connection request's state only changes through `ConnectionRequest.move_to`, which checks
+the move is allowed, makes it only if nobody else moved the request first (a conditional
+UPDATE), and records an Event with the cause — so the history is complete and two workers can
+never both take the same request from `queued` to `submitting`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import linkedin
+
+
+class Prospect(models.Model):
+    """One LinkedIn member, once for the whole team."""
+
+    profile_urn = models.CharField(
+        "profile URN", max_length=150, unique=True, null=True, blank=True,
+        help_text="urn:li:fsd_profile:…; learned from OutX when only the URL is known.",
+    )
+    profile_url = models.CharField(
+        "profile URL", max_length=300, unique=True, null=True, blank=True,
+        help_text="Stored as https://www.linkedin.com/in/<slug>.",
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    headline = models.CharField(max_length=300, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(profile_urn__isnull=False) | Q(profile_url__isnull=False),
+                name="prospect_has_urn_or_url",
+            ),
+            models.CheckConstraint(
+                condition=Q(profile_urn__isnull=True) | Q(profile_urn__startswith=linkedin.URN_PREFIX),
+                name="prospect_urn_normalised",
+            ),
+            models.CheckConstraint(
+                condition=Q(profile_url__isnull=True)
+                | Q(profile_url__startswith="https://www.linkedin.com/in/"),
+                name="prospect_url_normalised",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.profile_urn or self.profile_url or f"Prospect {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def note_values(self) -> dict[str, str]:
+        """The values a note template's variables take for this prospect."""
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "full_name": self.full_name,
+            "company": self.company,
+            "title": self.title,
+        }
+
+    def clean(self) -> None:
+        try:
+            if self.profile_urn:
+                self.profile_urn = linkedin.normalise_profile_urn(self.profile_urn)
+            if self.profile_url:
+                self.profile_url = linkedin.normalise_profile_url(self.profile_url)
+        except linkedin.InvalidProfile as error:
+            raise ValidationError(str(error)) from None
+        self.profile_urn = self.profile_urn or None
+        self.profile_url = self.profile_url or None
+        if not (self.profile_urn or self.profile_url):
+            raise ValidationError("A prospect needs a profile URN or a profile URL.")
+
+
+class Campaign(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    note_template = models.TextField(blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    # Why a campaign is paused, when it did not pause itself by a person's hand.
+    paused_cause = models.CharField(max_length=300, blank=True)
+    prospects = models.ManyToManyField(
+        Prospect, through="ConnectionRequest", related_name="campaigns"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_be_changed_by(self, user) -> bool:
+        return user.is_authenticated and (user.is_staff or user.pk == self.owner_id)
+
+    def move_to(self, new_state: str, cause: str) -> None:
+        """Change the campaign's state, recording why."""
+        now = timezone.now()
+        with transaction.atomic():
+            Event.objects.create(campaign=self, from_state=self.state, to_state=new_state, cause=cause, at=now)
+            self.state = new_state
+            if new_state == self.State.ACTIVE and self.launched_at is None:
+                self.launched_at = now
+            self.save(update_fields=["state", "launched_at", "updated_at"])
+
+
+class RequestState(models.TextChoices):
+    """The life of a connection request (product.md)."""
+
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    NOT_SENT = "not_sent", "Not sent"
+    ACCEPTED = "accepted", "Accepted"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+    UNCERTAIN = "uncertain", "Uncertain"
+
+
+class ConnectionRequest(models.Model):
+    """One prospect in one campaign: the invitation, from queued to its outcome."""
+
+    State = RequestState
+
+    # Where each state may go. `uncertain` leaves only by a person's decision: retried (back
+    # to queued), closed (skipped) or confirmed as sent after checking LinkedIn. `submitting`
+    # goes back to `queued` only when the POST certainly never reached OutX.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        State.QUEUED: frozenset({State.SUBMITTING, State.SKIPPED}),
+        State.SUBMITTING: frozenset({State.PENDING, State.FAILED, State.UNCERTAIN, State.QUEUED}),
+        State.PENDING: frozenset({State.SENT, State.NOT_SENT}),
+        State.SENT: frozenset({State.ACCEPTED}),
+        State.NOT_SENT: frozenset(),
+        State.ACCEPTED: frozenset(),
+        State.SKIPPED: frozenset(),
+        State.FAILED: frozenset(),
+        State.UNCERTAIN: frozenset({State.QUEUED, State.SKIPPED, State.SENT}),
+    }
+    # States in which the prospect has (or may have) an invitation from us on LinkedIn.
+    INVITED_STATES = frozenset({State.SUBMITTING, State.PENDING, State.SENT, State.ACCEPTED, State.UNCERTAIN})
+    # States nothing will move out of by itself; `sent` may still become `accepted`.
+    FINAL_STATES = frozenset({State.NOT_SENT, State.ACCEPTED, State.SKIPPED, State.FAILED})
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="requests")
+    prospect = models.ForeignKey(Prospect, on_delete=models.PROTECT, related_name="requests")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    # Frozen when queued: exactly what is (or was) sent.
+    note = models.TextField(blank=True)
+    outx_task_id = models.CharField("OutX task id", max_length=100, unique=True, null=True, blank=True)
+    task_output = models.JSONField("OutX task output", null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="POSTs made to OutX.")
+    poll_count = models.PositiveIntegerField(default=0, help_text="Status calls made to OutX.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="When OutX created the task.")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "prospect"], name="one_request_per_prospect_per_campaign"),
+            models.CheckConstraint(
+                condition=Q(state__in=RequestState.values), name="connection_request_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_poll_at"], name="request_state_poll_idx"),
+            models.Index(fields=["campaign", "state"], name="request_campaign_state_idx"),
+            models.Index(fields=["-submitted_at"], name="request_submitted_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prospect} in {self.campaign} ({self.get_state_display()})"
+
+    def move_to(self, new_state: str, cause: str, **fields) -> bool:
+        """Move from the state this object holds to `new_state`, recording why.
+
+        Returns False, changing nothing, if the row is no longer in the state this object
+        holds (someone else moved it): the caller lost the race and must not act.
+        """
+        if new_state not in self.TRANSITIONS[self.state]:
+            raise ValueError(f"A {self.state} request cannot become {new_state}.")
+        now = timezone.now()
+        with transaction.atomic():
+            changed = ConnectionRequest.objects.filter(pk=self.pk, state=self.state).update(
+                state=new_state, updated_at=now, **fields
+            )
+            if not changed:
+                return False
+            Event.objects.create(
+                connection_request=self, campaign_id=self.campaign_id,
+                from_state=self.state, to_state=new_state, cause=cause, at=now,
+            )
+        self.state = new_state
+        self.updated_at = now
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return True
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+def default_working_days() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name such as Europe/Paris.")
+
+
+class SendingAccount(models.Model):
+    """The one LinkedIn account every invitation goes out from, its pacing and its state.
+
+    OutX acts from the team's oldest admin's LinkedIn account, so all campaigns share this
+    budget. There is one row; `SendingAccount.get()` returns it.
+    """
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused by a person"
+        LIMIT_REACHED = "limit_reached", "LinkedIn invitation limit reached"
+        EXTENSION_OFFLINE = "extension_offline", "OutX extension offline"
+        INVALID_KEY = "invalid_key", "OutX API key rejected"
+        NO_ADMIN = "no_admin", "No admin in the OutX team"
+
+    name = models.CharField(max_length=200, default="Team LinkedIn account")
+    state = models.CharField(max_length=30, choices=State.choices, default=State.ACTIVE)
+    state_cause = models.CharField(max_length=500, blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    resume_at = models.DateTimeField(null=True, blank=True, help_text="When a pause ends by itself.")
+
+    # Pacing. The defaults are the safe production values; the demo shrinks them.
+    daily_limit = models.PositiveIntegerField(default=20)
+    weekly_limit = models.PositiveIntegerField(default=100, help_text="Over any rolling 7 days.")
+    working_days = models.JSONField(default=default_working_days, help_text="0 = Monday … 6 = Sunday.")
+    work_start = models.TimeField(default=dt.time(9, 0))
+    work_end = models.TimeField(default=dt.time(18, 0))
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    min_spacing_seconds = models.PositiveIntegerField(default=120)
+    max_spacing_seconds = models.PositiveIntegerField(default=300)
+    next_submission_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_spacing_seconds__lte=models.F("max_spacing_seconds")),
+                name="sending_account_spacing_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_limit__lte=models.F("weekly_limit")),
+                name="sending_account_daily_within_weekly",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def get(cls) -> SendingAccount:
+        account = cls.objects.order_by("pk").first()
+        return account or cls.objects.get_or_create(pk=1)[0]
+
+    def clean(self) -> None:
+        if self.work_start >= self.work_end:
+            raise ValidationError("Working hours must end after they start.")
+        if not self.working_days or any(day not in Weekday.values for day in self.working_days):
+            raise ValidationError("Choose at least one working day.")
+
+    @property
+    def is_sending(self) -> bool:
+        return self.state == self.State.ACTIVE
+
+    def set_state(self, new_state: str, cause: str, resume_at: dt.datetime | None = None) -> None:
+        """Pause or resume the account, recording why."""
+        now = timezone.now()
+        with transaction.atomic():
+            Event.objects.create(
+                account=self, from_state=self.state, to_state=new_state, cause=cause, at=now
+            )
+            self.state = new_state
+            self.state_cause = cause
+            self.state_changed_at = now
+            self.resume_at = resume_at
+            self.save(update_fields=["state", "state_cause", "state_changed_at", "resume_at", "updated_at"])
+
+
+class Event(models.Model):
+    """A state change — of a connection request, a campaign or the account — and its cause."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    connection_request = models.ForeignKey(
+        ConnectionRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    account = models.ForeignKey(
+        SendingAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30)
+    cause = models.CharField(max_length=1000)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["connection_request", "at"], name="event_request_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.from_state or '—'} → {self.to_state}: {self.cause}"

@@ -1,0 +1,203 @@
+"""Settings, all from the environment, with defaults that run the demo on one machine.
+
+Every variable read here is listed in the README's settings table; keep the two in step.
+The defaults give: SQLite, django-q2's ORM broker, and the built-in OutX sandbox at this
+site's own address. Production sets DATABASE_URL, REDIS_URL, OUTX_* and OUTX_SANDBOX=0.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0, not {value!r}")
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=0")
+    SECRET_KEY = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if host.strip()
+]
+
+# The web server's port: `make run` serves on it, and the default OutX base URL points at it.
+PORT = int(os.environ.get("PORT", "8000"))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "campaigns",
+]
+
+# The OutX sandbox is a stand-in for OutX, in its own app; production switches it off here.
+OUTX_SANDBOX = env_bool("OUTX_SANDBOX", True)
+if OUTX_SANDBOX:
+    INSTALLED_APPS.append("outx_sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a login unless its view is marked @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "outreach_site.urls"
+WSGI_APPLICATION = "outreach_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker share one SQLite file. WAL lets readers run beside a
+    # writer; IMMEDIATE takes the write lock when a transaction starts, so two processes
+    # claiming the same row queue up instead of both reading it (SQLite's select_for_update).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"  # storage and logs; the team's own time zone lives on the sending account
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- OutX -------------------------------------------------------------------------------
+# The product talks to the sandbox and to the real OutX through the same client; only the
+# base URL and the key differ.
+OUTX_SANDBOX_API_KEY = os.environ.get("OUTX_SANDBOX_API_KEY", "sandbox-key")
+OUTX_BASE_URL = os.environ.get("OUTX_BASE_URL") or (
+    f"http://127.0.0.1:{PORT}/outx-sandbox" if OUTX_SANDBOX else "https://api.outx.ai"
+)
+OUTX_API_KEY = os.environ.get("OUTX_API_KEY") or (OUTX_SANDBOX_API_KEY if OUTX_SANDBOX else "")
+# Connecting should be quick; OutX creates a task and answers at once, so a slow answer is
+# a sign of trouble. A POST that times out while reading becomes `uncertain`, never retried.
+OUTX_CONNECT_TIMEOUT = env_float("OUTX_CONNECT_TIMEOUT", 5.0)
+OUTX_READ_TIMEOUT = env_float("OUTX_READ_TIMEOUT", 20.0)
+# How long the sandbox's simulated extension takes to complete a task (seconds).
+OUTX_SANDBOX_TASK_DELAY = env_float("OUTX_SANDBOX_TASK_DELAY", 3.0)
+
+# --- The worker (django-q2) ---------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+Q_CLUSTER = {
+    "name": "outreach",
+    "workers": int(os.environ.get("Q_WORKERS", "2")),
+    # A task is killed after `timeout` seconds and handed out again after `retry` seconds:
+    # timeout must stay below retry, or a slow task runs twice at once.
+    "timeout": 120,
+    "retry": 180,
+    # 0 would mean "retry forever". Our tasks are safe to run again (every send is guarded by
+    # the request's state in the database), but a failing task must not loop.
+    "max_attempts": 1,
+    # A worker that was down must not fire every missed schedule at once when it comes back.
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 500,
+    "poll": 1,
+    "label": "Worker",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,54 @@
+"""Shared fixtures: the sandbox over real HTTP, an OutX client pointed at it, the browser."""
+
+import os
+import shutil
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test's thread; Django's ORM then refuses to
+# run there unless told this is deliberate. Tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Drive Debian's Chromium: `playwright install` cannot download a browser here."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make test does, as root).")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def sandbox(live_server, settings):
+    """The OutX sandbox served over real HTTP, completing tasks at once, all switches off.
+
+    The product's settings point at it, exactly as `make run` points at its own sandbox.
+    """
+    from outx_sandbox.models import SandboxSettings
+
+    settings.OUTX_BASE_URL = f"{live_server.url}/outx-sandbox"
+    settings.OUTX_API_KEY = settings.OUTX_SANDBOX_API_KEY
+    sandbox_settings = SandboxSettings.get()
+    sandbox_settings.task_delay_seconds = 0
+    sandbox_settings.save()
+    return sandbox_settings
+
+
+@pytest.fixture
+def outx_client(sandbox):
+    from campaigns.outx import get_client
+
+    with get_client() as client:
+        yield client
