@@ -18,7 +18,7 @@ import httpx
 from django.conf import settings
 
 from .linkedin import normalise_profile_urn
-from .notes import check_note
+from .notes import check_note, js_trim, utf16_length
 
 logger = logging.getLogger(__name__)
 
@@ -235,9 +235,10 @@ class OutxClient:
         return self._create_task("/linkedin-agent/fetch-connections", body)
 
     def send_message(self, recipient_urn: str, message: str) -> TaskCreated:
-        if not message.strip():
+        # Counted as OutX (JavaScript) counts: UTF-16 code units.
+        if not js_trim(message):
             raise OutxBadRequest("The message is blank.")
-        if len(message) > MESSAGE_MAX_LENGTH:
+        if utf16_length(message) > MESSAGE_MAX_LENGTH:
             raise OutxBadRequest(f"The message is longer than {MESSAGE_MAX_LENGTH} characters.")
         body = {"recipient_urn": normalise_profile_urn(recipient_urn), "message": message}
         return self._create_task("/linkedin-agent/send-message", body)

@@ -189,6 +189,8 @@ def test_send_message_refuses_blank_and_overlong_before_calling():
         client.send_message(URN, "   ")
     with pytest.raises(outx.OutxBadRequest):
         client.send_message(URN, "a" * 10_001)
+    with pytest.raises(outx.OutxBadRequest):
+        client.send_message(URN, "😀" * 5_001)  # 10,002 UTF-16 code units
 
 
 def test_fetch_connections_caps_count_at_100():

@@ -1,0 +1,183 @@
+"""The simulated OutX browser extension: it performs each task once its delay has passed.
+
+No background thread: whoever looks (a status read, the control page, a new invitation that
+must be counted) first calls `complete_due_tasks()`. The extension is taken to have acted at
+the task's `complete_after`, however late someone looks, so results do not depend on when.
+
+Chance is decided by hashing, not by a random draw: the same task or person always gets the
+same outcome for a given rate, and rates 0 and 1 are exact (a hash share is in [0, 1)).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from campaigns.notes import js_trim
+
+from .models import Delivery, SandboxSettings, SandboxTask, SentMessage
+
+PROFILE_URL = "https://www.linkedin.com/in/{}"
+NOT_SENT_REASON = "LinkedIn did not offer a Connect button for this profile (simulated by the sandbox)."
+NOT_A_CONNECTION_REASON = "The recipient is not a 1st-degree connection of the sending account."
+
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Katherine", "Linus", "Barbara", "Edsger", "Frances", "Donald", "Radia"]
+LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Liskov", "Dijkstra", "Allen", "Knuth", "Perlman"]
+TITLES = ["Head of Sales", "CTO", "Engineering Manager", "Founder", "VP Marketing", "Product Lead", "Data Scientist"]
+COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises"]
+LOCATIONS = ["London, England", "Berlin, Germany", "Paris, France", "New York, NY", "Toronto, Canada", "Lisbon, Portugal"]
+
+
+def hash_share(*parts: object) -> float:
+    """A number in [0, 1) fixed by `parts`."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _pick(options: list[str], *parts: object) -> str:
+    return options[int(hash_share(*parts) * len(options))]
+
+
+def fake_name(seed: str) -> str:
+    return f"{_pick(FIRST_NAMES, 'first', seed)} {_pick(LAST_NAMES, 'last', seed)}"
+
+
+def fake_profile(profile_slug: str) -> dict[str, Any]:
+    """The profile fetch-profile reports: always the same for the same slug."""
+    slug = profile_slug.strip().lower()  # LinkedIn's slugs ignore case
+    member_id = base64.urlsafe_b64encode(hashlib.sha256(slug.encode()).digest()).decode()[:34]
+    return {
+        "profile_urn": f"urn:li:fsd_profile:ACoAA{member_id}",
+        "name": fake_name(slug),
+        "headline": f"{_pick(TITLES, 'title', slug)} at {_pick(COMPANIES, 'company', slug)}",
+        "location": _pick(LOCATIONS, "location", slug),
+        "profile_url": PROFILE_URL.format(slug),
+        "connections": 50 + int(hash_share("connections", slug) * 450),
+        "followers": 50 + int(hash_share("followers", slug) * 5000),
+    }
+
+
+def accepts_invitation(profile_urn: str, sandbox: SandboxSettings) -> bool:
+    return hash_share("accepts", profile_urn) < sandbox.acceptance_rate
+
+
+def connections_as_of(moment: dt.datetime, sandbox: SandboxSettings) -> list[dict[str, Any]]:
+    """The sending account's 1st-degree connections: delivered invitees who accepted by `moment`.
+
+    An invitee accepts (or not, by a hash of their URN) acceptance_delay_seconds after the
+    first invitation reached them. Newest connection first.
+    """
+    delay = dt.timedelta(seconds=sandbox.acceptance_delay_seconds)
+    first_deliveries = (
+        Delivery.objects.filter(delivered_at__lte=moment - delay)
+        .order_by()
+        .values("profile_urn")
+        .annotate(first_delivered_at=Min("delivered_at"))
+    )
+    accepted = {
+        row["profile_urn"]: row["first_delivered_at"] + delay
+        for row in first_deliveries
+        if accepts_invitation(row["profile_urn"], sandbox)
+    }
+    # A profile fetched through the sandbox keeps the name and URL fetch-profile gave it.
+    known_profiles = {
+        task.task_output["profile_urn"]: task.task_output
+        for task in SandboxTask.objects.filter(
+            task_type=SandboxTask.TaskType.FETCH_PROFILE,
+            status=SandboxTask.Status.COMPLETED,
+            task_output__profile_urn__in=list(accepted),
+        )
+    }
+    connections = []
+    for urn, connected_at in accepted.items():
+        profile = known_profiles.get(urn) or {
+            "name": fake_name(urn),
+            "profile_url": PROFILE_URL.format(urn.removeprefix("urn:li:fsd_profile:")),
+            "headline": "",
+        }
+        connections.append({
+            "profile_urn": urn,
+            "name": profile["name"],
+            "headline": profile.get("headline", ""),
+            "profile_url": profile["profile_url"],
+            "connected_at": connected_at.isoformat(),
+        })
+    connections.sort(key=lambda c: c["connected_at"], reverse=True)
+    return connections
+
+
+def is_connection(profile_urn: str, moment: dt.datetime, sandbox: SandboxSettings) -> bool:
+    return any(c["profile_urn"] == profile_urn for c in connections_as_of(moment, sandbox))
+
+
+def _fetch_connections_output(task_input: dict[str, Any], moment: dt.datetime, sandbox: SandboxSettings) -> dict:
+    # [ours] OutX does not document this output; the shape below is the sandbox's choice.
+    # {"connections": [{"profile_urn", "name", "headline", "profile_url", "connected_at"}], "total", "start", "count"}
+    connections = connections_as_of(moment, sandbox)
+    keyword = (task_input.get("keyword") or "").strip().lower()
+    if keyword:
+        connections = [c for c in connections if keyword in f"{c['name']} {c['headline']}".lower()]
+    if task_input.get("sort_type") != "RECENTLY_ADDED":
+        connections.sort(key=lambda c: c["name"])
+    start, count = task_input.get("start", 0), task_input.get("count", 40)
+    return {"connections": connections[start : start + count], "total": len(connections), "start": start, "count": count}
+
+
+def perform(task: SandboxTask, sandbox: SandboxSettings) -> tuple[str, Any]:
+    """What the extension reports for `task`: (status, task_output)."""
+    done, failed = SandboxTask.Status.COMPLETED, SandboxTask.Status.FAILED
+    match task.task_type:
+        case SandboxTask.TaskType.SEND_CONNECTION_REQUEST:
+            if hash_share("not-sent", task.id) < sandbox.not_sent_rate:
+                return done, {"sent": False, "reason": NOT_SENT_REASON}
+            return done, {"sent": True}
+        case SandboxTask.TaskType.FETCH_PROFILE:
+            return done, fake_profile(task.task_input["profile_slug"])
+        case SandboxTask.TaskType.FETCH_CONNECTIONS:
+            return done, _fetch_connections_output(task.task_input, task.complete_after, sandbox)
+        case SandboxTask.TaskType.SEND_MESSAGE:
+            if is_connection(task.task_input["recipient_urn"], task.complete_after, sandbox):
+                return done, {"sent": True}
+            return failed, {"sent": False, "reason": NOT_A_CONNECTION_REASON}
+    return failed, {"reason": f"Unknown task type {task.task_type!r}."}
+
+
+def complete_task(task: SandboxTask, sandbox: SandboxSettings) -> bool:
+    """Complete one pending task and log what it delivered. False if someone else completed it first.
+
+    The conditional UPDATE (only while still pending) lets exactly one of two concurrent
+    readers win, and the log row is written in the same transaction as the status.
+    """
+    status, output = perform(task, sandbox)
+    with transaction.atomic():
+        won = SandboxTask.objects.filter(pk=task.pk, status=SandboxTask.Status.PENDING).update(
+            status=status, task_output=output
+        )
+        if not won or status != SandboxTask.Status.COMPLETED or output.get("sent") is not True:
+            return bool(won)
+        if task.task_type == SandboxTask.TaskType.SEND_CONNECTION_REQUEST:
+            Delivery.objects.create(
+                task=task, profile_urn=task.task_input["profile_urn"],
+                note=js_trim(task.task_input.get("note") or ""), delivered_at=task.complete_after,
+            )
+        elif task.task_type == SandboxTask.TaskType.SEND_MESSAGE:
+            SentMessage.objects.create(
+                task=task, recipient_urn=task.task_input["recipient_urn"],
+                message=task.task_input["message"], sent_at=task.complete_after,
+            )
+    return True
+
+
+def complete_due_tasks(now: dt.datetime | None = None) -> int:
+    """Complete every task whose time has come, oldest first (a message may depend on an
+    earlier invitation). Returns how many this call completed."""
+    now = now or timezone.now()
+    sandbox = SandboxSettings.get()
+    due = SandboxTask.objects.due(now).order_by("complete_after", "created_at")
+    return sum(complete_task(task, sandbox) for task in due)
