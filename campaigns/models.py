@@ -37,6 +37,11 @@ class Prospect(models.Model):
     company = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=200, blank=True)
     location = models.CharField(max_length=200, blank=True)
+    # A prospect known only by URL gets its URN from an OutX fetch-profile task.
+    lookup_task_id = models.CharField(max_length=100, blank=True)
+    lookup_next_poll_at = models.DateTimeField(null=True, blank=True)
+    lookup_started_at = models.DateTimeField(null=True, blank=True)
+    lookup_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -111,6 +116,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     launched_at = models.DateTimeField(null=True, blank=True)
+    # Campaigns take turns: the one that submitted least recently goes next.
+    last_submission_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -157,7 +164,8 @@ class ConnectionRequest(models.Model):
     TRANSITIONS: dict[str, frozenset[str]] = {
         State.QUEUED: frozenset({State.SUBMITTING, State.SKIPPED}),
         State.SUBMITTING: frozenset({State.PENDING, State.FAILED, State.UNCERTAIN, State.QUEUED}),
-        State.PENDING: frozenset({State.SENT, State.NOT_SENT}),
+        # A task OutX no longer knows (404) may or may not have been performed.
+        State.PENDING: frozenset({State.SENT, State.NOT_SENT, State.UNCERTAIN}),
         State.SENT: frozenset({State.ACCEPTED}),
         State.NOT_SENT: frozenset(),
         State.ACCEPTED: frozenset(),
@@ -182,7 +190,12 @@ class ConnectionRequest(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True, help_text="When OutX created the task.")
+    # When the POST to OutX started: what the account's budget counts.
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="When the request was submitted to OutX.")
+    # Which worker is submitting it, since when: a claim older than the call's timeouts is
+    # dead (the worker crashed mid-call), and its request becomes `uncertain`.
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
@@ -280,6 +293,14 @@ class SendingAccount(models.Model):
     min_spacing_seconds = models.PositiveIntegerField(default=120)
     max_spacing_seconds = models.PositiveIntegerField(default=300)
     next_submission_at = models.DateTimeField(null=True, blank=True)
+    # Profile look-ups are LinkedIn actions too: spaced the same way, on their own clock.
+    next_lookup_at = models.DateTimeField(null=True, blank=True)
+    stale_after_days = models.PositiveIntegerField(
+        default=7, help_text="A request pending longer than this is shown as stale."
+    )
+    offline_recheck_seconds = models.PositiveIntegerField(
+        default=300, help_text="How often to ask OutX again while the extension is offline."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,0 +1,616 @@
+"""The worker's work: submit due invitations under the account's pacing, poll OutX tasks,
+look up profiles known only by URL, and turn every OutX answer into a state with a cause.
+
+One pass is `run_tick()`; the django-q2 schedule (campaigns.tasks) and
+`manage.py outreach_tick` both call it. Everything here is safe to run in several processes
+at once: submissions are serialised by a lock on the sending account's row (the budget is
+per account anyway), polls are claimed row by row, and a request is marked `submitting` and
+committed before its POST, so a crash leaves a trace that becomes `uncertain`, never a
+second invitation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import outx, pacing
+from .linkedin import profile_slug
+from .models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from .notes import check_note
+
+logger = logging.getLogger(__name__)
+
+State = ConnectionRequest.State
+AccountState = SendingAccount.State
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+# How long a claimed poll is left to its worker before another may take it.
+POLL_LEASE = dt.timedelta(seconds=60)
+# An id no task has: asking for it costs nothing and tells whether OutX answers normally.
+PROBE_TASK_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def claim_timeout() -> dt.timedelta:
+    """After this long a `submitting` claim is dead: the client's calls would have timed out."""
+    return dt.timedelta(seconds=settings.OUTX_CONNECT_TIMEOUT + 3 * settings.OUTX_READ_TIMEOUT + 5)
+
+
+@dataclass
+class TickSummary:
+    submitted: int = 0
+    skipped: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    polls: int = 0
+    sent: int = 0
+    not_sent: int = 0
+    lookups: int = 0
+    waiting: str = ""  # why nothing more was submitted
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        parts = [
+            f"submitted {self.submitted}",
+            f"polled {self.polls}",
+            f"sent {self.sent}",
+            f"not sent {self.not_sent}",
+            f"skipped {self.skipped}",
+            f"failed {self.failed}",
+            f"uncertain {self.uncertain}",
+            f"profile look-ups {self.lookups}",
+        ]
+        line = "Outreach tick: " + ", ".join(parts) + "."
+        if self.waiting:
+            line += f" Waiting: {self.waiting}"
+        if self.problems:
+            line += " Problems: " + "; ".join(self.problems)
+        return line
+
+
+def run_tick(
+    *,
+    now: dt.datetime | None = None,
+    client: outx.OutxClient | None = None,
+    max_submissions: int | None = None,
+    max_polls: int = 500,
+) -> TickSummary:
+    """One pass: recover crashed submissions, resume the account if due, look up profiles,
+    submit what pacing allows, poll what is due."""
+    now = now or timezone.now()
+    summary = TickSummary()
+    account = SendingAccount.get()
+    if account.state in (AccountState.INVALID_KEY, AccountState.NO_ADMIN):
+        # OutX refused us as a team: no call can succeed until an admin fixes it.
+        summary.waiting = account.state_cause
+        recover_abandoned_submissions(now, summary)
+        return summary
+
+    own_client = client is None
+    client = client or outx.get_client()
+    try:
+        recover_abandoned_submissions(now, summary)
+        account = recheck_account(client, account, now)
+        if account.state == AccountState.EXTENSION_OFFLINE:
+            summary.waiting = account.state_cause  # every call would answer 403
+            return summary
+        poll_profile_lookups(client, now, summary)
+        start_profile_lookup(client, now, summary)
+        submit_due_requests(client, now, summary, max_submissions)
+        poll_due_requests(client, now, summary, max_polls)
+    finally:
+        if own_client:
+            client.close()
+    return summary
+
+
+def run_worker_loop(seconds: float, *, max_idle_sleep: float = 5.0) -> TickSummary:
+    """Tick repeatedly for about `seconds`, sleeping until something may be due.
+
+    The django-q2 schedule fires once a minute; looping inside lets invitations go out at
+    their jittered times and tasks be polled within seconds, not minutes.
+    """
+    deadline = time.monotonic() + seconds
+    total = TickSummary()
+    with outx.get_client() as client:
+        while True:
+            summary = run_tick(client=client)
+            for name in ("submitted", "skipped", "failed", "uncertain", "polls", "sent", "not_sent", "lookups"):
+                setattr(total, name, getattr(total, name) + getattr(summary, name))
+            total.waiting, total.problems = summary.waiting, total.problems + summary.problems
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return total
+            time.sleep(min(max_idle_sleep, remaining, seconds_until_due()))
+
+
+def seconds_until_due() -> float:
+    """How long until the next poll or submission may be due (0 if something is due now)."""
+    now = timezone.now()
+    moments = [
+        ConnectionRequest.objects.filter(state=State.PENDING).order_by("next_poll_at")
+        .values_list("next_poll_at", flat=True).first(),
+    ]
+    account = SendingAccount.get()
+    if ConnectionRequest.objects.filter(state=State.QUEUED, campaign__state=Campaign.State.ACTIVE).exists():
+        moments.append(account.next_submission_at or now)
+    moments = [moment for moment in moments if moment is not None]
+    if not moments:
+        return 60.0
+    return max(0.0, (min(moments) - now).total_seconds())
+
+
+# --- The account ----------------------------------------------------------------------------
+
+
+def pause_account_for(error: outx.OutxError, now: dt.datetime) -> None:
+    """Give an account-wide OutX refusal its effect: 401, 404 no admin, 403, 429."""
+    account = SendingAccount.get()
+    if isinstance(error, outx.OutxUnauthorized):
+        new_state, resume_at = AccountState.INVALID_KEY, None
+        cause = (
+            f"OutX rejected the API key ({error.message}). An admin must correct OUTX_API_KEY; "
+            "no calls are made to OutX until then."
+        )
+    elif isinstance(error, outx.OutxNoAdmin):
+        new_state, resume_at = AccountState.NO_ADMIN, None
+        cause = (
+            f"OutX found no admin in the team ({error.message}). An admin must fix the OutX team; "
+            "no calls are made to OutX until then."
+        )
+    elif isinstance(error, outx.OutxExtensionOffline):
+        new_state = AccountState.EXTENSION_OFFLINE
+        resume_at = now + dt.timedelta(seconds=account.offline_recheck_seconds)
+        cause = (
+            "Waiting for the OutX extension to come online: no team member's extension has been "
+            f"active in the last 48 hours. Checking again every {account.offline_recheck_seconds} seconds."
+        )
+    elif isinstance(error, outx.OutxRateLimited):
+        new_state, resume_at = AccountState.LIMIT_REACHED, weekly_window_frees_at(now)
+        local = resume_at.astimezone(zoneinfo.ZoneInfo(account.time_zone))
+        cause = f"Account paused: LinkedIn invitation limit reached, resumes around {local:%a %d %b %H:%M %Z}."
+    else:
+        raise ValueError(f"{type(error).__name__} does not pause the account")
+    if account.state != new_state:
+        account.set_state(new_state, cause, resume_at=resume_at)
+
+
+def weekly_window_frees_at(now: dt.datetime) -> dt.datetime:
+    """When the oldest submission of the last 7 days leaves the window (LinkedIn's cap is weekly)."""
+    oldest = (
+        budget_spending_requests()
+        .filter(submitted_at__gt=now - pacing.WEEK)
+        .order_by("submitted_at")
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    return (oldest + pacing.WEEK) if oldest else now + dt.timedelta(days=1)
+
+
+def recheck_account(client: outx.OutxClient, account: SendingAccount, now: dt.datetime) -> SendingAccount:
+    """Resume a pause whose time has come: 429 after the window frees, 403 once OutX answers."""
+    if account.resume_at is None or account.resume_at > now:
+        return account
+    if account.state == AccountState.LIMIT_REACHED:
+        account.set_state(AccountState.ACTIVE, "The 7-day window has freed invitation budget; sending resumes.")
+    elif account.state == AccountState.EXTENSION_OFFLINE:
+        try:
+            client.get_task_status(PROBE_TASK_ID)
+        except outx.OutxTaskNotFound:
+            pass  # the normal answer for an unknown task: OutX is reachable again
+        except (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline) as error:
+            if isinstance(error, outx.OutxExtensionOffline):
+                account.resume_at = now + dt.timedelta(seconds=account.offline_recheck_seconds)
+                account.save(update_fields=["resume_at", "updated_at"])
+            else:
+                pause_account_for(error, now)
+            return SendingAccount.get()
+        except outx.OutxError as error:
+            logger.warning("Checking whether the OutX extension is back failed: %s", error)
+            return account
+        account.set_state(AccountState.ACTIVE, "The OutX extension is online again; sending resumes.")
+    return SendingAccount.get()
+
+
+ACCOUNT_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline, outx.OutxRateLimited)
+
+
+# --- Submitting -----------------------------------------------------------------------------
+
+
+def budget_spending_requests():
+    """Requests whose submission counts against the budget: every POST that reached OutX or
+    may have. A 400 refusal created no invitation; a request put back in the queue never left."""
+    return ConnectionRequest.objects.filter(submitted_at__isnull=False).exclude(state=State.FAILED)
+
+
+def submission_decision(account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+    tz = zoneinfo.ZoneInfo(account.time_zone)
+    spending = budget_spending_requests()
+    sent_this_week = spending.filter(submitted_at__gt=now - pacing.WEEK).count()
+    week_frees_at = None
+    if sent_this_week >= account.weekly_limit > 0:
+        nth = sent_this_week - account.weekly_limit
+        oldest = (
+            spending.filter(submitted_at__gt=now - pacing.WEEK)
+            .order_by("submitted_at")
+            .values_list("submitted_at", flat=True)[nth]
+        )
+        week_frees_at = oldest + pacing.WEEK
+    return pacing.submission_decision(
+        account,
+        now,
+        sent_today=spending.filter(submitted_at__gte=pacing.local_day_start(now, tz)).count(),
+        sent_this_week=sent_this_week,
+        week_frees_at=week_frees_at,
+    )
+
+
+def submittable_requests():
+    """Queued requests of active campaigns whose prospect has a URN."""
+    return ConnectionRequest.objects.filter(
+        state=State.QUEUED,
+        campaign__state=Campaign.State.ACTIVE,
+        prospect__profile_urn__isnull=False,
+    )
+
+
+def next_fair_request() -> ConnectionRequest | None:
+    """The oldest queued request of the campaign that submitted least recently."""
+    campaign_id = (
+        submittable_requests()
+        .order_by(F("campaign__last_submission_at").asc(nulls_first=True), "campaign_id")
+        .values_list("campaign_id", flat=True)
+        .first()
+    )
+    if campaign_id is None:
+        return None
+    return (
+        submittable_requests()
+        .filter(campaign_id=campaign_id)
+        .select_related("prospect", "campaign")
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def already_invited_elsewhere(request: ConnectionRequest) -> ConnectionRequest | None:
+    return (
+        ConnectionRequest.objects.filter(prospect_id=request.prospect_id, state__in=ConnectionRequest.INVITED_STATES)
+        .exclude(pk=request.pk)
+        .select_related("campaign")
+        .first()
+    )
+
+
+def claim_next_request(now: dt.datetime, summary: TickSummary) -> ConnectionRequest | None:
+    """Pick the next request pacing allows, mark it `submitting` and commit, or return None.
+
+    The sending account's row is locked for the decision, so on PostgreSQL two workers never
+    decide at once (the second skips); on SQLite the IMMEDIATE transaction does the same.
+    """
+    with transaction.atomic():
+        account = SendingAccount.objects.select_for_update(skip_locked=True).filter(pk=SendingAccount.get().pk).first()
+        if account is None:
+            return None  # another worker is submitting right now
+        decision = submission_decision(account, now)
+        if not decision.allowed:
+            summary.waiting = decision.reason
+            return None
+        while (request := next_fair_request()) is not None:
+            earlier = already_invited_elsewhere(request)
+            if earlier is not None:
+                request.move_to(
+                    State.SKIPPED,
+                    f"Already invited in campaign “{earlier.campaign.name}” ({earlier.get_state_display().lower()}).",
+                )
+                summary.skipped += 1
+                continue
+            if not check_note(request.note).within_limit:
+                request.move_to(State.SKIPPED, check_note(request.note).error)
+                summary.skipped += 1
+                continue
+            break
+        if request is None:
+            return None
+        claimed = request.move_to(
+            State.SUBMITTING,
+            "Submitting to OutX.",
+            submitted_at=now,
+            claimed_by=f"{WORKER_ID}:{uuid.uuid4().hex[:8]}",
+            claimed_at=now,
+            attempts=request.attempts + 1,
+        )
+        if not claimed:
+            return None
+        account.next_submission_at = now + pacing.spacing_after_submission(account)
+        account.save(update_fields=["next_submission_at", "updated_at"])
+        Campaign.objects.filter(pk=request.campaign_id).update(last_submission_at=now)
+    return request
+
+
+def submit_claimed(client: outx.OutxClient, request: ConnectionRequest, now: dt.datetime, summary: TickSummary) -> bool:
+    """POST one claimed request and record what OutX answered.
+
+    Returns whether OutX answered normally (a task or a 400): if not, this pass submits no more.
+    """
+    release = {"claimed_by": "", "claimed_at": None}
+    try:
+        created = client.send_connection_request(request.prospect.profile_urn, request.note)
+    except outx.OutxBadRequest as error:
+        request.move_to(State.FAILED, f"OutX refused the request: {error.message}", last_error=error.message, **release)
+        summary.failed += 1
+        return True
+    except ACCOUNT_ERRORS as error:
+        request.move_to(
+            State.QUEUED,
+            f"Not submitted: OutX answered {error.status_code} ({error.message}); it waits in the queue.",
+            last_error=error.message, submitted_at=None, **release,
+        )
+        pause_account_for(error, now)
+        summary.problems.append(error.message)
+        return False
+    except outx.OutxError as error:
+        if error.may_have_reached_outx:
+            request.move_to(
+                State.UNCERTAIN,
+                f"OutX may or may not have received this invitation ({error.message}). "
+                "It will not be sent again unless a person retries it.",
+                last_error=error.message, **release,
+            )
+            summary.uncertain += 1
+        else:
+            request.move_to(
+                State.QUEUED,
+                f"Could not reach OutX ({error.message}); nothing was sent, it waits in the queue.",
+                last_error=error.message, submitted_at=None, **release,
+            )
+        summary.problems.append(error.message)
+        return False
+    else:
+        moved = request.move_to(
+            State.PENDING,
+            "OutX created the task; waiting for the extension to send the invitation.",
+            outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(now), last_error="", **release,
+        )
+        if moved:
+            summary.submitted += 1
+        else:
+            # Our claim expired while the call ran and the request was marked uncertain. OutX
+            # did receive it: keep the task id where the person deciding will see it.
+            logger.error("Request %s was no longer submitting when OutX answered task %s", request.pk, created.task_id)
+            ConnectionRequest.objects.filter(pk=request.pk, outx_task_id=None).update(
+                outx_task_id=created.task_id,
+                last_error=f"OutX did receive this request late (task {created.task_id}).",
+            )
+        return True
+
+
+def submit_due_requests(client: outx.OutxClient, now: dt.datetime, summary: TickSummary, limit: int | None = None) -> None:
+    while limit is None or summary.submitted < limit:
+        request = claim_next_request(now, summary)
+        if request is None:
+            return
+        if not submit_claimed(client, request, now, summary):
+            return
+
+
+def recover_abandoned_submissions(now: dt.datetime, summary: TickSummary) -> None:
+    """A request left `submitting` longer than any call can take lost its worker mid-call."""
+    abandoned = ConnectionRequest.objects.filter(state=State.SUBMITTING, claimed_at__lt=now - claim_timeout())
+    for request in abandoned:
+        moved = request.move_to(
+            State.UNCERTAIN,
+            "The worker stopped while submitting this invitation; OutX may or may not have received it. "
+            "It will not be sent again unless a person retries it.",
+            claimed_by="", claimed_at=None,
+        )
+        summary.uncertain += int(moved)
+
+
+# --- Polling --------------------------------------------------------------------------------
+
+
+def claim_due_polls(now: dt.datetime, limit: int) -> list[ConnectionRequest]:
+    """Take the due pending requests for this worker by moving their next poll past a lease."""
+    with transaction.atomic():
+        due = list(
+            ConnectionRequest.objects.select_for_update(skip_locked=True)
+            .filter(state=State.PENDING, next_poll_at__lte=now)
+            .order_by("next_poll_at")[:limit]
+        )
+        ConnectionRequest.objects.filter(pk__in=[r.pk for r in due]).update(next_poll_at=now + POLL_LEASE)
+    return due
+
+
+def poll_due_requests(client: outx.OutxClient, now: dt.datetime, summary: TickSummary, limit: int) -> None:
+    for request in claim_due_polls(now, limit):
+        poll_request(client, request, now, summary)
+        if SendingAccount.get().state == AccountState.EXTENSION_OFFLINE:
+            return
+
+
+def poll_request(client: outx.OutxClient, request: ConnectionRequest, now: dt.datetime, summary: TickSummary) -> None:
+    summary.polls += 1
+    poll_count = request.poll_count + 1
+    next_poll_at = now + pacing.next_poll_delay(now - (request.submitted_at or now))
+    try:
+        status = client.get_task_status(request.outx_task_id)
+    except outx.OutxTaskNotFound as error:
+        request.move_to(
+            State.UNCERTAIN,
+            f"OutX no longer knows task {request.outx_task_id} ({error.message}); whether the invitation "
+            "went out is unknown. A person should check LinkedIn.",
+            last_error=error.message, poll_count=poll_count,
+        )
+        summary.uncertain += 1
+        return
+    except outx.OutxError as error:
+        if isinstance(error, ACCOUNT_ERRORS):
+            pause_account_for(error, now)
+        ConnectionRequest.objects.filter(pk=request.pk, state=State.PENDING).update(
+            poll_count=poll_count, next_poll_at=next_poll_at, last_error=f"Checking the task failed: {error.message}"
+        )
+        summary.problems.append(error.message)
+        return
+
+    if status.sent:
+        request.move_to(
+            State.SENT, "LinkedIn invitation sent (OutX task completed).",
+            task_output=status.task_output, completed_at=now, poll_count=poll_count, next_poll_at=None, last_error="",
+        )
+        summary.sent += 1
+    elif status.is_finished:
+        request.move_to(
+            State.NOT_SENT, f"OutX {status.status} the task without sending: {describe_output(status.task_output)}",
+            task_output=status.task_output, completed_at=now, poll_count=poll_count, next_poll_at=None,
+        )
+        summary.not_sent += 1
+    else:
+        ConnectionRequest.objects.filter(pk=request.pk, state=State.PENDING).update(
+            poll_count=poll_count, next_poll_at=next_poll_at, last_error=""
+        )
+
+
+def describe_output(output) -> str:
+    if isinstance(output, dict):
+        for key in ("reason", "error", "message"):
+            if output.get(key):
+                return str(output[key])
+    if isinstance(output, str) and output:
+        return output
+    return f"output {output!r}"
+
+
+# --- Profile look-ups -----------------------------------------------------------------------
+
+
+def prospects_needing_lookup():
+    return Prospect.objects.filter(
+        profile_urn__isnull=True,
+        lookup_task_id="",
+        lookup_error="",
+        requests__state=State.QUEUED,
+        requests__campaign__state=Campaign.State.ACTIVE,
+    ).distinct()
+
+
+def start_profile_lookup(client: outx.OutxClient, now: dt.datetime, summary: TickSummary) -> None:
+    """Start one fetch-profile task, if one is wanted and the account's spacing allows."""
+    account = SendingAccount.get()
+    if not account.is_sending or pacing.next_working_moment(account, now) > now:
+        return
+    prospect = (
+        prospects_needing_lookup()
+        .filter(Q(lookup_started_at__isnull=True) | Q(lookup_started_at__lt=now - claim_timeout()))
+        .order_by("id")
+        .first()
+    )
+    if prospect is None:
+        return
+    # Take the look-up slot and the prospect with conditional updates: whoever updates wins.
+    slot = SendingAccount.objects.filter(pk=account.pk).filter(
+        Q(next_lookup_at__isnull=True) | Q(next_lookup_at__lte=now)
+    ).update(next_lookup_at=now + pacing.spacing_after_submission(account))
+    if not slot or not Prospect.objects.filter(pk=prospect.pk, lookup_task_id="", lookup_started_at=prospect.lookup_started_at).update(lookup_started_at=now):
+        return
+    try:
+        created = client.fetch_profile(profile_slug(prospect.profile_url))
+    except outx.OutxBadRequest as error:
+        fail_lookup(prospect, error.message)
+        return
+    except outx.OutxError as error:
+        # A fetch-profile sends no invitation, so trying again after the claim expires is safe.
+        if isinstance(error, ACCOUNT_ERRORS) and not isinstance(error, outx.OutxRateLimited):
+            pause_account_for(error, now)
+        summary.problems.append(error.message)
+        return
+    Prospect.objects.filter(pk=prospect.pk).update(
+        lookup_task_id=created.task_id, lookup_next_poll_at=pacing.first_poll_at(now)
+    )
+    summary.lookups += 1
+
+
+def poll_profile_lookups(client: outx.OutxClient, now: dt.datetime, summary: TickSummary) -> None:
+    due = Prospect.objects.filter(profile_urn__isnull=True, lookup_error="", lookup_next_poll_at__lte=now).exclude(lookup_task_id="")
+    for prospect in due[:50]:
+        claimed = Prospect.objects.filter(pk=prospect.pk, lookup_next_poll_at=prospect.lookup_next_poll_at).update(
+            lookup_next_poll_at=now + POLL_LEASE
+        )
+        if not claimed:
+            continue
+        summary.polls += 1
+        try:
+            status = client.get_task_status(prospect.lookup_task_id)
+        except outx.OutxTaskNotFound as error:
+            fail_lookup(prospect, f"OutX no longer knows the profile look-up ({error.message}).")
+            continue
+        except outx.OutxError as error:
+            if isinstance(error, ACCOUNT_ERRORS):
+                pause_account_for(error, now)
+                return
+            summary.problems.append(error.message)
+            continue
+        if not status.is_finished:
+            age = now - (prospect.lookup_started_at or now)
+            Prospect.objects.filter(pk=prospect.pk).update(lookup_next_poll_at=now + pacing.next_poll_delay(age))
+        elif status.profile_urn:
+            apply_looked_up_profile(prospect, status.profile_urn, status.task_output)
+        else:
+            fail_lookup(prospect, f"OutX could not read the profile: {describe_output(status.task_output)}")
+
+
+def fail_lookup(prospect: Prospect, reason: str) -> None:
+    Prospect.objects.filter(pk=prospect.pk).update(lookup_error=reason[:500], lookup_next_poll_at=None)
+    for request in prospect.requests.filter(state=State.QUEUED):
+        request.move_to(State.SKIPPED, f"Could not look up the LinkedIn profile: {reason}")
+
+
+def apply_looked_up_profile(prospect: Prospect, urn: str, output) -> None:
+    """Give the prospect its URN; if another prospect already has it, they are one person."""
+    profile = output.get("profile", output) if isinstance(output, dict) else {}
+    first, _, last = str(profile.get("name") or "").partition(" ")
+    details = {
+        "first_name": prospect.first_name or first,
+        "last_name": prospect.last_name or last,
+        "headline": prospect.headline or str(profile.get("headline") or "")[:300],
+        "location": prospect.location or str(profile.get("location") or "")[:200],
+    }
+    try:
+        with transaction.atomic():
+            Prospect.objects.filter(pk=prospect.pk).update(
+                profile_urn=urn, lookup_next_poll_at=None, lookup_error="", **details
+            )
+    except IntegrityError:
+        merge_into_existing(prospect, Prospect.objects.get(profile_urn=urn))
+
+
+def merge_into_existing(duplicate: Prospect, existing: Prospect) -> None:
+    """The URL-only prospect turned out to be a member we already know by URN."""
+    with transaction.atomic():
+        for request in duplicate.requests.all():
+            if not existing.requests.filter(campaign_id=request.campaign_id).exists():
+                ConnectionRequest.objects.filter(pk=request.pk).update(prospect=existing)
+            elif request.state == State.QUEUED:
+                request.move_to(State.SKIPPED, f"Same person as {existing}, who is already in this campaign.")
+        if duplicate.requests.exists():
+            # Kept for its skipped request's history; never looked up again.
+            Prospect.objects.filter(pk=duplicate.pk).update(
+                lookup_error=f"Same person as {existing} (known by URN).", lookup_next_poll_at=None
+            )
+            return
+        url = duplicate.profile_url
+        duplicate.delete()
+        if existing.profile_url is None:
+            Prospect.objects.filter(pk=existing.pk).update(profile_url=url)
