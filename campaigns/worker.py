@@ -36,14 +36,15 @@ State = ConnectionRequest.State
 AccountState = SendingAccount.State
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-# How long a claimed poll is left to its worker before another may take it.
-POLL_LEASE = dt.timedelta(seconds=60)
 # An id no task has: asking for it costs nothing and tells whether OutX answers normally.
 PROBE_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def claim_timeout() -> dt.timedelta:
-    """After this long a `submitting` claim is dead: the client's calls would have timed out."""
+    """After this long a claim is dead: the client's calls would have timed out by then.
+
+    A `submitting` request claimed longer ago becomes `uncertain`; a claimed poll may be taken
+    by another worker."""
     return dt.timedelta(seconds=settings.OUTX_CONNECT_TIMEOUT + 3 * settings.OUTX_READ_TIMEOUT + 5)
 
 
@@ -430,7 +431,7 @@ def claim_due_polls(now: dt.datetime, limit: int) -> list[ConnectionRequest]:
             .filter(state=State.PENDING, next_poll_at__lte=now)
             .order_by("next_poll_at")[:limit]
         )
-        ConnectionRequest.objects.filter(pk__in=[r.pk for r in due]).update(next_poll_at=now + POLL_LEASE)
+        ConnectionRequest.objects.filter(pk__in=[r.pk for r in due]).update(next_poll_at=now + claim_timeout())
     return due
 
 
@@ -546,7 +547,7 @@ def poll_profile_lookups(client: outx.OutxClient, now: dt.datetime, summary: Tic
     due = Prospect.objects.filter(profile_urn__isnull=True, lookup_error="", lookup_next_poll_at__lte=now).exclude(lookup_task_id="")
     for prospect in due[:50]:
         claimed = Prospect.objects.filter(pk=prospect.pk, lookup_next_poll_at=prospect.lookup_next_poll_at).update(
-            lookup_next_poll_at=now + POLL_LEASE
+            lookup_next_poll_at=now + claim_timeout()
         )
         if not claimed:
             continue
