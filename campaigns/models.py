@@ -153,6 +153,13 @@ class RequestState(models.TextChoices):
     UNCERTAIN = "uncertain", "Uncertain"
 
 
+class ConnectionRequestQuerySet(models.QuerySet):
+    def stale(self, account: SendingAccount, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
+        """Pending for longer than the account's stale age: still polled, but shown to a person."""
+        cutoff = (now or timezone.now()) - dt.timedelta(days=account.stale_after_days)
+        return self.filter(state=RequestState.PENDING, submitted_at__lt=cutoff)
+
+
 class ConnectionRequest(models.Model):
     """One prospect in one campaign: the invitation, from queued to its outcome."""
 
@@ -199,6 +206,8 @@ class ConnectionRequest(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConnectionRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -5,13 +5,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .models import Campaign, ConnectionRequest, SendingAccount
+from .worker import budget_used, submission_decision
 
 
 @require_GET
 def home(request: HttpRequest) -> TemplateResponse:
     now = timezone.now()
     account = SendingAccount.get()
-    submitted = ConnectionRequest.objects.filter(submitted_at__isnull=False)
+    sent_today, sent_this_week = budget_used(account, now)
     campaigns = (
         Campaign.objects.exclude(state=Campaign.State.ARCHIVED)
         .select_related("owner")
@@ -22,8 +23,10 @@ def home(request: HttpRequest) -> TemplateResponse:
     )
     context = {
         "account": account,
-        "sent_today": submitted.filter(submitted_at__gte=now - timezone.timedelta(days=1)).count(),
-        "sent_this_week": submitted.filter(submitted_at__gte=now - timezone.timedelta(days=7)).count(),
+        "sent_today": sent_today,
+        "sent_this_week": sent_this_week,
         "campaigns": campaigns,
+        "next_submission": submission_decision(account, now),
+        "stale_count": ConnectionRequest.objects.stale(account, now).count(),
     }
     return TemplateResponse(request, "campaigns/home.html", context)

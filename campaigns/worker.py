@@ -236,25 +236,29 @@ def budget_spending_requests():
     return ConnectionRequest.objects.filter(submitted_at__isnull=False).exclude(state=State.FAILED)
 
 
-def submission_decision(account: SendingAccount, now: dt.datetime) -> pacing.Decision:
-    tz = zoneinfo.ZoneInfo(account.time_zone)
+def budget_used(account: SendingAccount, now: dt.datetime) -> tuple[int, int]:
+    """Submissions since midnight in the team's time zone, and in the rolling last 7 days."""
     spending = budget_spending_requests()
-    sent_this_week = spending.filter(submitted_at__gt=now - pacing.WEEK).count()
+    today_start = pacing.local_day_start(now, zoneinfo.ZoneInfo(account.time_zone))
+    return (
+        spending.filter(submitted_at__gte=today_start).count(),
+        spending.filter(submitted_at__gt=now - pacing.WEEK).count(),
+    )
+
+
+def submission_decision(account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+    sent_today, sent_this_week = budget_used(account, now)
     week_frees_at = None
     if sent_this_week >= account.weekly_limit > 0:
-        nth = sent_this_week - account.weekly_limit
-        oldest = (
-            spending.filter(submitted_at__gt=now - pacing.WEEK)
+        oldest_counted = (
+            budget_spending_requests()
+            .filter(submitted_at__gt=now - pacing.WEEK)
             .order_by("submitted_at")
-            .values_list("submitted_at", flat=True)[nth]
+            .values_list("submitted_at", flat=True)[sent_this_week - account.weekly_limit]
         )
-        week_frees_at = oldest + pacing.WEEK
+        week_frees_at = oldest_counted + pacing.WEEK
     return pacing.submission_decision(
-        account,
-        now,
-        sent_today=spending.filter(submitted_at__gte=pacing.local_day_start(now, tz)).count(),
-        sent_this_week=sent_this_week,
-        week_frees_at=week_frees_at,
+        account, now, sent_today=sent_today, sent_this_week=sent_this_week, week_frees_at=week_frees_at
     )
 
 

@@ -1,0 +1,177 @@
+"""Give a fresh install something to look at: a demo login, demo pacing and a demo campaign.
+
+`make run` calls this before serving. It is idempotent: it only creates what is missing, and
+never changes a row a person may have edited since (the account's pacing, the campaign).
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from campaigns import linkedin
+from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+from campaigns.notes import NoteTemplateError, check_note, render_note, template_errors
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo"
+DEMO_CAMPAIGN = "Demo campaign"
+DEMO_NOTE = (
+    "Hi {first_name|there}, I enjoyed your work at {company|your company} — "
+    "would love to connect."
+)
+
+# Seconds instead of minutes, every day and hour, so a newcomer sees invitations go out
+# within a minute. The model's defaults (the safe production values) stay as they are.
+DEMO_PACING = {
+    "name": "Demo LinkedIn account",
+    "min_spacing_seconds": 5,
+    "max_spacing_seconds": 10,
+    "daily_limit": 50,
+    "weekly_limit": 200,
+    "working_days": [0, 1, 2, 3, 4, 5, 6],
+    "work_start": dt.time(0, 0),
+    "work_end": dt.time(23, 59),
+}
+
+# Invented people. A member's URN is urn:li:fsd_profile:ACoAA…; the last two are known only by
+# their profile URL, as when a user pastes addresses (OutX's fetch-profile gives their URN).
+DEMO_PROSPECTS = [
+    {"profile_urn": "urn:li:fsd_profile:ACoAAB3kQ7sBxW2mZr8TnV4pLc9YdEf1GhJ5uKo",
+     "first_name": "Maya", "last_name": "Okafor", "company": "Northwind Logistics",
+     "title": "Head of Operations", "location": "Lagos, Nigeria",
+     "headline": "Head of Operations at Northwind Logistics"},
+    {"profile_urn": "urn:li:fsd_profile:ACoAAC9pRt2QmLx4VbN7sKe1WzHa6JdYf3Uc8Go",
+     "first_name": "Lukas", "last_name": "Brandt", "company": "Helio Grid GmbH",
+     "title": "VP Engineering", "location": "Berlin, Germany",
+     "headline": "VP Engineering · energy software"},
+    {"profile_urn": "urn:li:fsd_profile:ACoAAD1xMn5KqPz8TwR3bLs6VeJc2HyGa9Fu4Nd",
+     "first_name": "Priya", "last_name": "Raman", "company": "Lumen Analytics",
+     "title": "Data Science Lead", "location": "Bengaluru, India",
+     "headline": "Data Science Lead at Lumen Analytics"},
+    {"profile_urn": "urn:li:fsd_profile:ACoAAE6vTy1NsWq3KmZ8pRd5LbXc7JfHe2Ga9Uo",
+     "first_name": "Tomás", "last_name": "Herrera", "company": "Cobalt Retail",
+     "title": "Chief Revenue Officer", "location": "Madrid, Spain",
+     "headline": "CRO · retail growth"},
+    {"profile_urn": "urn:li:fsd_profile:ACoAAF2bKc8RwHn6QzT1mVs4PxLd9YjGe5Ua3Fi",
+     "first_name": "Grace", "last_name": "Lindqvist", "company": "Fjord Health",
+     "title": "Procurement Manager", "location": "Stockholm, Sweden",
+     "headline": "Procurement Manager at Fjord Health"},
+    {"profile_urn": "urn:li:fsd_profile:ACoAAG4nWe7LqBv2XsR9kTd1MzPc6HyJf8Ua3Go",
+     "first_name": "Daniel", "last_name": "Achterberg", "company": "",
+     "title": "Independent consultant", "location": "Utrecht, Netherlands",
+     "headline": "Helping SaaS teams price their products"},
+    {"profile_urn": "urn:li:fsd_profile:ACoAAH8sPd3VmKx5QtN2wLe7RbZc1JyGf4Ua9Ho",
+     "first_name": "Aiko", "last_name": "Tanaka", "company": "Kiso Robotics",
+     "title": "Product Manager", "location": "Osaka, Japan",
+     "headline": "Product Manager · industrial robots"},
+    {"profile_urn": "urn:li:fsd_profile:ACoAAJ5tRw9NqLm1XbV6sKd3PzHe8YcGf2Ua7Jo",
+     "first_name": "", "last_name": "", "company": "Brightline Studio",
+     "title": "Founder", "location": "Toronto, Canada",
+     "headline": "Founder at Brightline Studio"},
+    {"profile_url": "https://www.linkedin.com/in/ada-lovelace-demo",
+     "first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines Ltd",
+     "title": "Head of Research", "location": "London, United Kingdom",
+     "headline": "Head of Research at Analytical Engines Ltd"},
+    {"profile_url": "https://www.linkedin.com/in/samir-haddad-demo",
+     "first_name": "Samir", "last_name": "Haddad", "company": "Cedar Payments",
+     "title": "Head of Partnerships", "location": "Dubai, United Arab Emirates",
+     "headline": "Partnerships · payments"},
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo login (demo / demo), demo pacing and a demo campaign, if missing."
+
+    def handle(self, *args, **options) -> None:
+        if errors := template_errors(DEMO_NOTE):
+            raise CommandError(errors[0])
+        with transaction.atomic():
+            user = self.demo_user()
+            self.sending_account()
+            self.demo_campaign(user)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Log in at http://127.0.0.1:{settings.PORT}/ as {DEMO_USERNAME} / {DEMO_PASSWORD}"
+            )
+        )
+
+    def demo_user(self):
+        User = get_user_model()
+        user = User.objects.filter(username=DEMO_USERNAME).first()
+        if user is not None:
+            self.stdout.write(f"User {DEMO_USERNAME!r} exists; left as it is.")
+            return user
+        user = User.objects.create_superuser(DEMO_USERNAME, email="", password=DEMO_PASSWORD)
+        self.stdout.write(f"Created the admin user {DEMO_USERNAME!r} (password {DEMO_PASSWORD!r}).")
+        return user
+
+    def sending_account(self) -> SendingAccount:
+        account = SendingAccount.objects.order_by("pk").first()
+        if account is not None:
+            # A person may have set the pacing since; never undo that.
+            self.stdout.write(
+                f"Sending account exists; its pacing left as it is: {account.daily_limit} a day, "
+                f"{account.weekly_limit} a week, {account.min_spacing_seconds}–"
+                f"{account.max_spacing_seconds} s apart."
+            )
+            return account
+        account = SendingAccount(**DEMO_PACING)
+        account.full_clean()
+        account.save()
+        self.stdout.write(
+            f"Created the sending account with demo pacing: {account.daily_limit} a day, "
+            f"{account.weekly_limit} a week, {account.min_spacing_seconds}–"
+            f"{account.max_spacing_seconds} s apart, every day, all day."
+        )
+        return account
+
+    def demo_campaign(self, user) -> Campaign:
+        campaign, created = Campaign.objects.get_or_create(
+            name=DEMO_CAMPAIGN, owner=user, defaults={"note_template": DEMO_NOTE}
+        )
+        if not created:
+            self.stdout.write(f"{DEMO_CAMPAIGN!r} exists; adding only what it lacks.")
+        queued = 0
+        for data in DEMO_PROSPECTS:
+            prospect = self.prospect(data)
+            if ConnectionRequest.objects.filter(campaign=campaign, prospect=prospect).exists():
+                continue
+            try:
+                rendered = render_note(campaign.note_template, prospect.note_values())
+            except NoteTemplateError as error:
+                raise CommandError(f"The note for {prospect} cannot be rendered: {error}") from None
+            note = check_note(rendered)
+            if not note.within_limit:
+                raise CommandError(f"The note for {prospect}: {note.error}")
+            request = ConnectionRequest.objects.create(
+                campaign=campaign, prospect=prospect, state=ConnectionRequest.State.QUEUED, note=note.text
+            )
+            Event.objects.create(
+                connection_request=request, campaign=campaign, from_state="",
+                to_state=ConnectionRequest.State.QUEUED, cause="Queued by demo_setup",
+            )
+            queued += 1
+        if campaign.state == Campaign.State.DRAFT:
+            campaign.move_to(Campaign.State.ACTIVE, "Launched by demo_setup")
+        if created or queued:
+            self.stdout.write(
+                f"{DEMO_CAMPAIGN!r}: {queued} connection request(s) queued; campaign {campaign.state}."
+            )
+        return campaign
+
+    def prospect(self, data: dict) -> Prospect:
+        """The prospect for this member, found by URN or profile URL, created if missing."""
+        if urn := data.get("profile_urn"):
+            existing = Prospect.objects.filter(profile_urn=linkedin.normalise_profile_urn(urn)).first()
+        else:
+            url = linkedin.normalise_profile_url(data["profile_url"])
+            existing = Prospect.objects.filter(profile_url=url).first()
+        if existing is not None:
+            return existing
+        prospect = Prospect(**data)
+        prospect.full_clean()
+        prospect.save()
+        return prospect
