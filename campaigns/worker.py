@@ -125,15 +125,27 @@ def run_worker_loop(seconds: float, *, max_idle_sleep: float = 5.0) -> TickSumma
     deadline = time.monotonic() + seconds
     total = TickSummary()
     with outx.get_client() as client:
-        while True:
+        while not stop_requested():
             summary = run_tick(client=client)
             for name in ("submitted", "skipped", "failed", "uncertain", "polls", "sent", "not_sent", "lookups"):
                 setattr(total, name, getattr(total, name) + getattr(summary, name))
             total.waiting, total.problems = summary.waiting, total.problems + summary.problems
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return total
-            time.sleep(min(max_idle_sleep, remaining, seconds_until_due()))
+            wake_at = time.monotonic() + min(max_idle_sleep, seconds_until_due())
+            if wake_at >= deadline:
+                break
+            while time.monotonic() < wake_at and not stop_requested():
+                time.sleep(0.25)
+    return total
+
+
+def stop_requested() -> bool:
+    """Whether whoever started this worker asked it to end its loop early.
+
+    django-q2 lets a running task finish before its cluster stops, and gives the task no
+    signal; `manage.py serve` creates this file so that Ctrl-C does not wait out the loop.
+    """
+    path = os.environ.get("OUTREACH_WORKER_STOP_FILE")
+    return bool(path) and os.path.exists(path)
 
 
 def seconds_until_due() -> float:

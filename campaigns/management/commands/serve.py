@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +43,10 @@ class Command(BaseCommand):
         # Both children read PORT, so the default OutX base URL (the built-in sandbox) points
         # at this server even when --port differs from the environment.
         env = {**os.environ, "PORT": str(port)}
+        # Created when stopping: the worker's loop sees it and ends its pass early (worker.py).
+        self.stop_dir = tempfile.TemporaryDirectory(prefix="outreach-")
+        self.stop_file = Path(self.stop_dir.name) / "stop"
+        env["OUTREACH_WORKER_STOP_FILE"] = str(self.stop_file)
         children: dict[str, subprocess.Popen] = {}
         failure = ""
         try:
@@ -60,6 +65,7 @@ class Command(BaseCommand):
             if failure:
                 self.stderr.write(failure)
             self.stop(children)
+            self.stop_dir.cleanup()
         if failure:
             raise CommandError("Stopped because a child process exited.")
         self.stdout.write("Stopped the web server and the worker.")
@@ -104,6 +110,7 @@ class Command(BaseCommand):
         web, worker = children.get("web server"), children.get("worker")
         if web is not None and web.poll() is None:
             web.terminate()
+        self.stop_file.touch()
         if worker is not None and worker.poll() is None:
             # The qcluster's main process only: it stops its own processes in order. Signalling
             # its whole process group makes django-q2 hang.

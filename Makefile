@@ -1,0 +1,59 @@
+# Two commands for a newcomer: `make run` (the demo, with its worker) and `make test`.
+
+PORT ?= 8000
+export PORT
+
+VENV := .venv
+PY := $(VENV)/bin/python
+CHROMIUM := /usr/bin/chromium
+PYTEST_ARGS ?=
+
+.PHONY: run test bench chromium clean
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_setup
+	$(PY) manage.py serve
+
+test: $(VENV)/.installed-test chromium
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Figures, not pass/fail: prints a table and writes docs/benchmarks.md.
+bench: $(VENV)/.installed-test
+	$(PY) -m bench.run
+
+# python3.11, or python3 if it is 3.11 or newer.
+$(PY):
+	@python=""; \
+	if command -v python3.11 >/dev/null 2>&1; then python=python3.11; \
+	elif command -v python3 >/dev/null 2>&1 && python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then python=python3; \
+	else echo "Python 3.11 or newer is needed (python3.11 or python3)." >&2; exit 1; fi; \
+	echo "$$python -m venv $(VENV)"; \
+	$$python -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create $(VENV); on Debian: apt-get install python3-venv" >&2; exit 1; }
+
+# The stamps make pip run again only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "" >&2; \
+			echo "*** $(CHROMIUM) is missing, and only root can install it. The browser tests will fail." >&2; \
+			echo "*** Install it with: sudo apt-get install chromium" >&2; \
+			echo "*** or run the rest:  make test PYTEST_ARGS='-m \"not browser\"'" >&2; \
+			echo "" >&2; \
+		fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) db.sqlite3* staticfiles
