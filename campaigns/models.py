@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import linkedin
+from .notes import NoteTemplateError, check_note, render_note, template_errors
 
 
 class Prospect(models.Model):
@@ -125,18 +127,100 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Where a person may take a campaign. Archived is the end: it sends nothing and is hidden.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        State.DRAFT: frozenset({State.ACTIVE, State.ARCHIVED}),
+        State.ACTIVE: frozenset({State.PAUSED, State.COMPLETED, State.ARCHIVED}),
+        State.PAUSED: frozenset({State.ACTIVE, State.ARCHIVED}),
+        State.COMPLETED: frozenset({State.ACTIVE, State.ARCHIVED}),
+        State.ARCHIVED: frozenset(),
+    }
+
     def can_be_changed_by(self, user) -> bool:
+        """Everyone may look; only the owner or an admin may change. Views enforce it."""
         return user.is_authenticated and (user.is_staff or user.pk == self.owner_id)
+
+    def can_move_to(self, new_state: str) -> bool:
+        return new_state in self.TRANSITIONS[self.state]
 
     def move_to(self, new_state: str, cause: str) -> None:
         """Change the campaign's state, recording why."""
+        if not self.can_move_to(new_state):
+            raise ValueError(f"A {self.state} campaign cannot become {new_state}.")
         now = timezone.now()
         with transaction.atomic():
             Event.objects.create(campaign=self, from_state=self.state, to_state=new_state, cause=cause, at=now)
             self.state = new_state
             if new_state == self.State.ACTIVE and self.launched_at is None:
                 self.launched_at = now
-            self.save(update_fields=["state", "launched_at", "updated_at"])
+            if new_state != self.State.PAUSED:
+                self.paused_cause = ""
+            self.save(update_fields=["state", "launched_at", "paused_cause", "updated_at"])
+
+    def template_problems(self, template: str | None = None) -> list[str]:
+        """What is wrong with the note template itself, whoever the prospect is."""
+        template = self.note_template if template is None else template
+        problems = template_errors(template)
+        checked = check_note(template)
+        if not checked.within_limit:
+            problems.append(f"The template as typed is {checked.length} characters long; LinkedIn allows at most 300.")
+        return problems
+
+    def rendered_notes(self, template: str | None = None) -> list[RenderedNote]:
+        """Each queued request's note as `template` (default: the saved one) renders it."""
+        template = self.note_template if template is None else template
+        queued = self.requests.filter(state=RequestState.QUEUED).select_related("prospect").order_by("id")
+        return [RenderedNote.of(template, request) for request in queued]
+
+    def launch_problems(self) -> list[str]:
+        """Why the campaign cannot launch (or resume) as it stands; empty if it can."""
+        problems = self.template_problems()
+        notes = self.rendered_notes()
+        if not notes:
+            problems.append("Add prospects to the campaign first: nobody is queued.")
+        problems += [f"{note.request.prospect}: {note.problem}" for note in notes if note.blocks_launch]
+        return problems
+
+    @transaction.atomic
+    def freeze_queued_notes(self) -> None:
+        """Store each queued request's note as the template now renders it.
+
+        A note stays frozen from the moment its request leaves the queue, so the review shows
+        exactly what was sent; until then it follows the template.
+        """
+        notes = self.rendered_notes()
+        for note in notes:
+            note.request.note, note.request.note_problem = note.text, note.problem
+        ConnectionRequest.objects.bulk_update([note.request for note in notes], ["note", "note_problem"])
+
+
+@dataclass(frozen=True)
+class RenderedNote:
+    """One prospect's note from a template: its text and length, or why it cannot be sent."""
+
+    request: ConnectionRequest
+    text: str
+    length: int
+    problem: str
+    awaiting_lookup: bool  # the prospect's name is learned from OutX before sending
+
+    @classmethod
+    def of(cls, template: str, request: ConnectionRequest) -> RenderedNote:
+        prospect = request.prospect
+        awaiting_lookup = prospect.profile_urn is None and not prospect.lookup_error
+        try:
+            checked = check_note(render_note(template, prospect.note_values()))
+        except NoteTemplateError as error:
+            problem = str(error)
+            if awaiting_lookup:
+                problem += " It is filled in once OutX has looked up the profile."
+            return cls(request, "", 0, problem, awaiting_lookup)
+        return cls(request, checked.text, checked.length, checked.error, awaiting_lookup)
+
+    @property
+    def blocks_launch(self) -> bool:
+        # A missing name of a prospect known only by URL may still come from the look-up.
+        return bool(self.problem) and not (self.awaiting_lookup and self.length == 0)
 
 
 class RequestState(models.TextChoices):
@@ -188,8 +272,10 @@ class ConnectionRequest(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="requests")
     prospect = models.ForeignKey(Prospect, on_delete=models.PROTECT, related_name="requests")
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
-    # Frozen when queued: exactly what is (or was) sent.
+    # Follows the campaign's template while queued, frozen once submitted: exactly what was sent.
     note = models.TextField(blank=True)
+    # Why this prospect's note cannot be sent (a variable without value, too long); shown, never sent.
+    note_problem = models.CharField(max_length=500, blank=True)
     outx_task_id = models.CharField("OutX task id", max_length=100, unique=True, null=True, blank=True)
     task_output = models.JSONField("OutX task output", null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="POSTs made to OutX.")
@@ -250,6 +336,24 @@ class ConnectionRequest(models.Model):
         for name, value in fields.items():
             setattr(self, name, value)
         return True
+
+
+    # --- What a person may do to one request -----------------------------------------------
+
+    def retry(self, user) -> bool:
+        """Send an `uncertain` request back to the queue: the person has checked LinkedIn."""
+        return self.move_to(
+            RequestState.QUEUED, f"{user.get_username()} checked and put it back in the queue.",
+            claimed_by="", claimed_at=None, outx_task_id=None,
+        )
+
+    def close(self, user) -> bool:
+        """Close an `uncertain` request for good, without sending it again."""
+        return self.move_to(RequestState.SKIPPED, f"Closed by {user.get_username()} without resending.")
+
+    def remove(self, user) -> bool:
+        """Take a queued request out before it is submitted."""
+        return self.move_to(RequestState.SKIPPED, f"Removed by {user.get_username()} before submission.")
 
 
 class Weekday(models.IntegerChoices):

@@ -275,11 +275,12 @@ def submission_decision(account: SendingAccount, now: dt.datetime) -> pacing.Dec
 
 
 def submittable_requests():
-    """Queued requests of active campaigns whose prospect has a URN."""
+    """Queued requests of active campaigns whose prospect has a URN and whose note is sendable."""
     return ConnectionRequest.objects.filter(
         state=State.QUEUED,
         campaign__state=Campaign.State.ACTIVE,
         prospect__profile_urn__isnull=False,
+        note_problem="",
     )
 
 
@@ -610,7 +611,12 @@ def apply_looked_up_profile(prospect: Prospect, urn: str, output) -> None:
                 profile_urn=urn, lookup_next_poll_at=None, lookup_error="", **details
             )
     except IntegrityError:
-        merge_into_existing(prospect, Prospect.objects.get(profile_urn=urn))
+        existing = Prospect.objects.get(profile_urn=urn)
+        merge_into_existing(prospect, existing)
+        prospect = existing
+    # The name may be what the note was waiting for.
+    for campaign in Campaign.objects.filter(requests__prospect=prospect, requests__state=State.QUEUED).distinct():
+        campaign.freeze_queued_notes()
 
 
 def merge_into_existing(duplicate: Prospect, existing: Prospect) -> None:
