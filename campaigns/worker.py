@@ -93,7 +93,7 @@ def run_tick(
     summary = TickSummary()
     account = SendingAccount.get()
     if account.state in (AccountState.INVALID_KEY, AccountState.NO_ADMIN):
-        # OutX refused us as a team: no call can succeed until an admin fixes it.
+        # OutX refused us as a team: no call can succeed until an admin fixes it and resumes.
         summary.waiting = account.state_cause
         recover_abandoned_submissions(now, summary)
         return summary
@@ -237,6 +237,8 @@ def recheck_account(client: outx.OutxClient, account: SendingAccount, now: dt.da
 
 
 ACCOUNT_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline, outx.OutxRateLimited)
+# Account states in which OutX would refuse every call, not only invitations.
+CALLS_STOPPED = (AccountState.INVALID_KEY, AccountState.NO_ADMIN, AccountState.EXTENSION_OFFLINE)
 
 
 # --- Submitting -----------------------------------------------------------------------------
@@ -455,7 +457,8 @@ def claim_due_polls(now: dt.datetime, limit: int) -> list[ConnectionRequest]:
 def poll_due_requests(client: outx.OutxClient, now: dt.datetime, summary: TickSummary, limit: int) -> None:
     for request in claim_due_polls(now, limit):
         poll_request(client, request, now, summary)
-        if SendingAccount.get().state == AccountState.EXTENSION_OFFLINE:
+        if SendingAccount.get().state in CALLS_STOPPED:
+            # Every further call would be refused too; the claimed polls come due again later.
             return
 
 
