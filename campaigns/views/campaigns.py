@@ -1,0 +1,425 @@
+"""Campaign pages: the list, create and edit, a campaign's page with its live status, and what
+a person may do to a campaign or to one of its requests.
+
+Everyone logged in may look at every campaign; only its owner or a staff user may change it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.timesince import timesince
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
+
+from .. import pacing
+from ..charts import Segment, progress_segments
+from ..forms.campaigns import CampaignForm
+from ..models import Campaign, ConnectionRequest, SendingAccount
+from ..worker import submission_decision
+
+State = ConnectionRequest.State
+CampaignState = Campaign.State
+
+CAMPAIGNS_PER_PAGE = 25
+REQUESTS_PER_PAGE = 50
+
+# States the live status treats as settled: nothing moves a request out of them by itself.
+# `sent` may later become `accepted`, but acceptance tracking is not built yet, so it counts as
+# settled for now; `uncertain` moves only by a person's action, which reloads their page.
+SETTLED_STATES = ConnectionRequest.FINAL_STATES | {State.SENT, State.UNCERTAIN}
+OPEN_STATES = frozenset(State.values) - SETTLED_STATES
+
+
+# --- Counting a campaign's requests -------------------------------------------------------------
+
+
+def count_by_state(path: str = "") -> dict[str, Count]:
+    """One Count per request state, named `n_<state>`; `path` leads to the requests."""
+    prefix = f"{path}__" if path else ""
+    return {
+        f"n_{state}": Count(path or "id", filter=Q(**{f"{prefix}state": state}))
+        for state in State.values
+    }
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    by_state: dict[str, int]
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, int | None]) -> RequestCounts:
+        return cls({state: values[f"n_{state}"] or 0 for state in State.values})
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+    @property
+    def open(self) -> int:
+        return sum(self.by_state[state] for state in OPEN_STATES)
+
+    @property
+    def segments(self) -> list[Segment]:
+        return progress_segments(self.by_state)
+
+    def per_state(self) -> list[tuple[str, str, int]]:
+        """(state, label, count) for every state, in the order of a request's life."""
+        return [(state.value, state.label, self.by_state[state]) for state in State]
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """A campaign's counts, and a fingerprint of everything its live status shows."""
+
+    counts: RequestCounts
+    fingerprint: str
+
+    def can_still_change(self, campaign: Campaign) -> bool:
+        """Whether anything the status shows may change without a person acting on this page."""
+        return campaign.state not in (CampaignState.DRAFT, CampaignState.ARCHIVED) and self.counts.open > 0
+
+
+def summarise(campaign: Campaign, account: SendingAccount, now: dt.datetime) -> CampaignSummary:
+    """Counts and fingerprint in one aggregate query, cheap enough for every poll.
+
+    Worker updates that skip `updated_at` (profile look-ups, re-rendered notes) still show up
+    in the looked-up and note-problem counts; the account's row changes with every submission.
+    """
+    stale_before = now - dt.timedelta(days=account.stale_after_days)
+    values = campaign.requests.aggregate(
+        **count_by_state(),
+        latest_change=Max("updated_at"),
+        looked_up=Count("id", filter=Q(prospect__profile_urn__isnull=False)),
+        lookups_failed=Count("id", filter=~Q(prospect__lookup_error="")),
+        note_problems=Count("id", filter=~Q(note_problem="")),
+        stale=Count("id", filter=Q(state=State.PENDING, submitted_at__lt=stale_before)),
+    )
+    seen = (
+        campaign.state, campaign.updated_at, account.state, account.updated_at,
+        within_working_hours(account, now), sorted(values.items()),
+    )
+    fingerprint = hashlib.sha256(repr(seen).encode()).hexdigest()[:20]
+    return CampaignSummary(RequestCounts.from_values(values), fingerprint)
+
+
+def within_working_hours(account: SendingAccount, now: dt.datetime) -> bool:
+    # Why queued requests wait changes when working hours open or close, with no row changing.
+    try:
+        return pacing.next_working_moment(account, now) <= now
+    except ValueError:
+        return False
+
+
+# --- Why a request waits ------------------------------------------------------------------------
+
+
+def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, account: SendingAccount, now: dt.datetime) -> None:
+    """Give each row `.waiting` (why it is not moving) and `.stale_warning`, both "" if none.
+
+    The account's own reason is the same for every queued request, so it is asked once.
+    """
+    account_reason = None
+    for row in rows:
+        row.waiting, row.stale_warning = "", ""
+        if row.state == State.QUEUED:
+            if campaign.state != CampaignState.ACTIVE:
+                row.waiting = f"Campaign is {campaign.get_state_display().lower()}"
+            elif row.note_problem:
+                row.waiting = row.note_problem
+            elif row.prospect.profile_urn is None:
+                row.waiting = row.prospect.lookup_error or "Looking up the LinkedIn profile"
+            else:
+                if account_reason is None:
+                    decision = submission_decision(account, now)
+                    account_reason = "Next in line" if decision.allowed else decision.reason
+                row.waiting = account_reason
+        elif row.state == State.PENDING:
+            submitted_at = row.submitted_at or row.updated_at
+            row.waiting = f"Waiting for the OutX extension to send it (submitted {timesince(submitted_at, now)} ago)"
+            if submitted_at < now - dt.timedelta(days=account.stale_after_days):
+                row.stale_warning = f"Stale: pending for more than {account.stale_after_days} days"
+        elif row.state == State.UNCERTAIN:
+            row.waiting = "OutX may or may not have received it: check LinkedIn, then retry or close"
+        elif row.state == State.SUBMITTING:
+            row.waiting = "Being submitted now"
+
+
+# --- What a person may do to a campaign -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignAction:
+    name: str
+    label: str
+    done: str  # for the cause and the message: "Launched by ada"
+    target: str
+    from_states: frozenset[str]
+
+    @property
+    def needs_launch_check(self) -> bool:
+        return self.target == CampaignState.ACTIVE
+
+
+CAMPAIGN_ACTIONS = {
+    action.name: action
+    for action in (
+        CampaignAction("launch", "Launch", "Launched", CampaignState.ACTIVE, frozenset({CampaignState.DRAFT})),
+        CampaignAction("pause", "Pause", "Paused", CampaignState.PAUSED, frozenset({CampaignState.ACTIVE})),
+        CampaignAction(
+            "resume", "Resume", "Resumed", CampaignState.ACTIVE,
+            frozenset({CampaignState.PAUSED, CampaignState.COMPLETED}),
+        ),
+        CampaignAction(
+            "archive", "Archive", "Archived", CampaignState.ARCHIVED,
+            frozenset({CampaignState.DRAFT, CampaignState.ACTIVE, CampaignState.PAUSED, CampaignState.COMPLETED}),
+        ),
+    )
+}
+
+
+def allowed_actions(campaign: Campaign) -> list[CampaignAction]:
+    return [
+        action for action in CAMPAIGN_ACTIONS.values()
+        if campaign.state in action.from_states and campaign.can_move_to(action.target)
+    ]
+
+
+# --- What a person may do to one request ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestAction:
+    name: str
+    from_state: str
+    done: str
+
+
+REQUEST_ACTIONS = {
+    action.name: action
+    for action in (
+        RequestAction("retry", State.UNCERTAIN, "Put back in the queue"),
+        RequestAction("close", State.UNCERTAIN, "Closed without resending"),
+        RequestAction("remove", State.QUEUED, "Removed before submission"),
+    )
+}
+
+
+# --- Shared by the campaign page and its live status ----------------------------------------------
+
+
+def get_campaign(pk: int) -> Campaign:
+    return get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+
+
+def get_changeable_campaign(request: HttpRequest, pk: int) -> Campaign:
+    campaign = get_campaign(pk)
+    if not campaign.can_be_changed_by(request.user):
+        raise PermissionDenied("Only the campaign's owner or an admin may change it.")
+    return campaign
+
+
+def listing_params(data: Mapping[str, str]) -> tuple[str, int | str]:
+    """The request table's state filter and page, from a query string or a posted form."""
+    state_filter = data.get("state", "")
+    if state_filter not in State.values:
+        state_filter = ""
+    page = data.get("page", "")
+    return state_filter, int(page) if page.isdigit() else 1
+
+
+def campaign_page_url(campaign: Campaign, state_filter: str = "", page: int = 1) -> str:
+    params = {key: value for key, value in (("state", state_filter), ("page", page)) if value and value != 1}
+    url = reverse("campaign_detail", args=[campaign.pk])
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def status_context(
+    request: HttpRequest, campaign: Campaign, account: SendingAccount, now: dt.datetime, summary: CampaignSummary
+) -> dict:
+    """Everything the status partial shows: state, actions, counts and one page of requests."""
+    state_filter, page_number = listing_params(request.GET)
+    requests = campaign.requests.select_related("prospect").order_by("created_at", "id")
+    if state_filter:
+        requests = requests.filter(state=state_filter)
+    page = Paginator(requests, REQUESTS_PER_PAGE).get_page(page_number)
+    page.object_list = list(page.object_list)
+    explain_waiting(page.object_list, campaign, account, now)
+
+    can_change = campaign.can_be_changed_by(request.user)
+    launch_problems = []
+    if campaign.state in (CampaignState.DRAFT, CampaignState.PAUSED, CampaignState.COMPLETED):
+        launch_problems = campaign.launch_problems()
+    live = summary.can_still_change(campaign)
+    status_params = {"v": summary.fingerprint, "state": state_filter, "page": page.number}
+    return {
+        "campaign": campaign,
+        "account": account,
+        "now": now,
+        "counts": summary.counts,
+        "fingerprint": summary.fingerprint,
+        "live": live,
+        "status_url": reverse("campaign_status", args=[campaign.pk]) + "?" + urlencode(
+            {key: value for key, value in status_params.items() if value}
+        ),
+        "page_obj": page,
+        "page_number": page.number,
+        "state_filter": state_filter,
+        "can_change": can_change,
+        "actions": allowed_actions(campaign) if can_change else [],
+        "launch_problems": launch_problems,
+    }
+
+
+# --- Views ------------------------------------------------------------------------------------------
+
+
+@require_GET
+def campaign_list(request: HttpRequest) -> TemplateResponse:
+    show_archived = request.GET.get("show") == "archived"
+    campaigns = (
+        Campaign.objects.select_related("owner")
+        .annotate(**count_by_state("requests"))
+        .order_by("-created_at", "-id")  # an aggregate drops Meta.ordering
+    )
+    if show_archived:
+        campaigns = campaigns.filter(state=CampaignState.ARCHIVED)
+    else:
+        campaigns = campaigns.exclude(state=CampaignState.ARCHIVED)
+    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    for campaign in page:
+        campaign.counts = RequestCounts.from_values(vars(campaign))
+    context = {"page_obj": page, "show_archived": show_archived}
+    return TemplateResponse(request, "campaigns/campaign_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_create(request: HttpRequest) -> TemplateResponse | HttpResponseRedirect:
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        campaign = form.save(commit=False)
+        campaign.owner = request.user
+        campaign.save()
+        campaign.freeze_queued_notes()
+        messages.success(request, f"Campaign “{campaign.name}” created. Add prospects to it next.")
+        return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
+    return TemplateResponse(request, "campaigns/campaign_form.html", {"form": form, "campaign": None})
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request: HttpRequest, pk: int) -> TemplateResponse | HttpResponseRedirect:
+    campaign = get_changeable_campaign(request, pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            campaign = form.save()
+            campaign.freeze_queued_notes()
+        messages.success(request, f"Campaign “{campaign.name}” saved.")
+        return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
+    # The form's instance holds the posted values by now; the page names the saved campaign.
+    saved = get_campaign(pk)
+    return TemplateResponse(request, "campaigns/campaign_form.html", {"form": form, "campaign": saved})
+
+
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> TemplateResponse:
+    campaign = get_campaign(pk)
+    account = SendingAccount.get()
+    now = timezone.now()
+    context = status_context(request, campaign, account, now, summarise(campaign, account, now))
+    return TemplateResponse(request, "campaigns/campaign_detail.html", context)
+
+
+@require_GET
+def campaign_status(request: HttpRequest, pk: int) -> TemplateResponse | HttpResponse:
+    """The live part of the campaign page, for its poll: 204 when nothing changed since the
+    fingerprint the page sent, 286 (stop polling) with the last update once nothing can change."""
+    campaign = get_campaign(pk)  # everyone logged in may view; the login middleware checked
+    account = SendingAccount.get()
+    now = timezone.now()
+    summary = summarise(campaign, account, now)
+    live = summary.can_still_change(campaign)
+    if live and request.GET.get("v") == summary.fingerprint:
+        return HttpResponse(status=204)
+    context = status_context(request, campaign, account, now, summary)
+    return TemplateResponse(
+        request, "campaigns/campaign_detail.html#status", context, status=200 if live else HTMX_STOP_POLLING
+    )
+
+
+@require_POST
+def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRedirect:
+    if action not in CAMPAIGN_ACTIONS:
+        raise Http404(f"No campaign action {action!r}.")
+    move = CAMPAIGN_ACTIONS[action]
+    page_url = reverse("campaign_detail", args=[pk])
+    with transaction.atomic():
+        # Locked, so two people pressing at once cannot both launch or pause.
+        campaign = get_object_or_404(Campaign.objects.select_for_update(), pk=pk)
+        if not campaign.can_be_changed_by(request.user):
+            raise PermissionDenied("Only the campaign's owner or an admin may change it.")
+        if campaign.state not in move.from_states or not campaign.can_move_to(move.target):
+            messages.error(
+                request,
+                f"The campaign is {campaign.get_state_display().lower()}: it cannot be {move.done.lower()}.",
+            )
+            return HttpResponseRedirect(page_url)
+        if move.needs_launch_check:
+            problems = campaign.launch_problems()
+            if problems:
+                messages.error(request, f"Not {move.done.lower()}: fix these first.")
+                for problem in problems:
+                    messages.error(request, problem)
+                return HttpResponseRedirect(page_url)
+            campaign.freeze_queued_notes()
+        campaign.move_to(move.target, f"{move.done} by {request.user.get_username()}")
+    messages.success(request, f"{move.done} “{campaign.name}”.")
+    return HttpResponseRedirect(page_url)
+
+
+@require_POST
+def request_action(request: HttpRequest, pk: int, action: str) -> TemplateResponse | HttpResponseRedirect:
+    if action not in REQUEST_ACTIONS:
+        raise Http404(f"No request action {action!r}.")
+    act = REQUEST_ACTIONS[action]
+    row = get_object_or_404(ConnectionRequest.objects.select_related("campaign__owner", "prospect"), pk=pk)
+    campaign = row.campaign
+    if not campaign.can_be_changed_by(request.user):
+        raise PermissionDenied("Only the campaign's owner or an admin may change its requests.")
+
+    changed = row.state == act.from_state and getattr(row, act.name)(request.user)
+    if changed:
+        if row.state == State.QUEUED:
+            campaign.freeze_queued_notes()  # back in the queue, its note follows the template again
+            row.refresh_from_db(fields=["note", "note_problem"])
+        outcome = f"{act.done}: {row.prospect}."
+    else:
+        row.refresh_from_db(fields=["state"])  # someone else may have moved it meanwhile
+        outcome = f"Nothing changed: the invitation to {row.prospect} is {row.get_state_display().lower()} now."
+
+    state_filter, page_number = listing_params(request.POST)
+    if request.htmx:
+        account = SendingAccount.get()
+        now = timezone.now()
+        explain_waiting([row], campaign, account, now)
+        context = {
+            "row": row, "campaign": campaign, "account": account, "now": now, "can_change": True,
+            "state_filter": state_filter, "page_number": page_number, "row_message": outcome,
+        }
+        return TemplateResponse(request, "campaigns/campaign_detail.html#request-row", context)
+    (messages.success if changed else messages.error)(request, outcome)
+    return HttpResponseRedirect(campaign_page_url(campaign, state_filter, page_number))
