@@ -1,0 +1,565 @@
+"""Adding prospects to a campaign: pasted profiles and CSV files, read, checked and saved.
+
+Reading and checking are pure (no database), so every rule can be tested on its own;
+`plan_batch` looks the batch up in two queries and `save_batch` writes it in bulk, so adding
+1,000 prospects costs about as many queries as adding ten.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import linkedin
+from .models import Campaign, ConnectionRequest, Prospect, RequestState
+
+# --- Limits ---------------------------------------------------------------------------------
+
+MAX_PASTE_LINES = 1_000
+MAX_PASTE_BYTES = 100 * 1024
+MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_CSV_ROWS = 5_000
+
+# --- What a line or a row becomes -----------------------------------------------------------
+
+# The prospect fields a CSV column can fill, in the order the mapping form shows them.
+CSV_FIELDS: dict[str, str] = {
+    "profile_url": "Profile URL",
+    "profile_urn": "Profile URN",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name",
+    "company": "Company",
+    "title": "Title",
+    "headline": "Headline",
+    "location": "Location",
+}
+# Details a known prospect may receive, only where it has none yet.
+DETAIL_FIELDS = ("first_name", "last_name", "company", "title", "headline", "location")
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    """One prospect as a line or row gives it: normalised URN and/or URL, and its details."""
+
+    number: int  # the line (paste) or row (CSV, the header is row 1) it came from
+    urn: str | None
+    url: str | None
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    title: str = ""
+    headline: str = ""
+    location: str = ""
+
+    @property
+    def profile(self) -> str:
+        return self.url or self.urn or ""
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def details(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in DETAIL_FIELDS}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A line or row that will not be added, and why, in words a person can act on."""
+
+    number: int
+    text: str
+    reason: str
+    details: dict[str, str] = field(default_factory=dict)
+
+
+# --- Pasted profiles ------------------------------------------------------------------------
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Wrapping people carry over from e-mails and spreadsheets: quotes, angle brackets, a final comma.
+WRAPPING = "\"'<> \t,;"
+
+
+def pasted_lines(text: str) -> list[str]:
+    lines = LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def paste_problems(text: str) -> list[str]:
+    """Why a paste is too big to take at once; empty if it is fine."""
+    problems = []
+    size = len(text.encode("utf-8"))
+    if size > MAX_PASTE_BYTES:
+        problems.append(
+            f"The paste is {size / 1024:,.0f} KB; at most {MAX_PASTE_BYTES // 1024} KB at a time. "
+            "Add it in several parts."
+        )
+    count = sum(1 for line in pasted_lines(text) if line.strip())
+    if count > MAX_PASTE_LINES:
+        problems.append(
+            f"The paste has {count:,} lines; at most {MAX_PASTE_LINES:,} at a time. Add it in several parts."
+        )
+    return problems
+
+
+def parse_pasted_profiles(text: str) -> tuple[list[ProfileEntry], list[Rejection]]:
+    """One profile URL or URN per line: the valid ones (each person once), and the rejected lines.
+
+    Blank lines are ignored; a line naming a profile an earlier line named is counted once.
+    """
+    valid: list[ProfileEntry] = []
+    rejected: list[Rejection] = []
+    seen: set[str] = set()
+    for number, line in enumerate(pasted_lines(text), start=1):
+        value = line.strip().strip(WRAPPING)
+        if not value:
+            continue
+        try:
+            urn, url = linkedin.parse_profile(value)
+        except linkedin.InvalidProfile as error:
+            rejected.append(Rejection(number, line.strip(), str(error)))
+            continue
+        key = urn or url
+        if key in seen:
+            continue
+        seen.add(key)
+        valid.append(ProfileEntry(number, urn, url))
+    return valid, rejected
+
+
+# --- CSV files ------------------------------------------------------------------------------
+
+
+class CsvError(ValueError):
+    """The file cannot be read as a CSV of prospects; the message says why."""
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    number: int  # as a spreadsheet numbers it: the header is row 1
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    headers: list[str]
+    rows: list[CsvRow]
+
+    def to_json(self) -> dict:
+        return {"headers": self.headers, "rows": [[row.number, row.cells] for row in self.rows]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> CsvTable:
+        return cls(list(data["headers"]), [CsvRow(number, list(cells)) for number, cells in data["rows"]])
+
+
+DELIMITERS = (",", ";", "\t")
+
+
+def decode_csv(data: bytes) -> str:
+    """The file's text: UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252 or Latin-1."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        return data.decode("utf-16", errors="replace")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")  # every byte is a Latin-1 character
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among , ; and tab that splits the first records into the most even columns."""
+    sample = text[:65_536]
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            records = [r for r in itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 50) if r]
+        except csv.Error:
+            continue
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        # Rows as wide as the header, then the width: a stray ; inside a value loses to real columns.
+        score = (sum(1 for record in records if len(record) == width), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def read_csv(data: bytes) -> CsvTable:
+    """The header and the non-blank rows of a CSV file, or CsvError saying what is wrong."""
+    if not data.strip():
+        raise CsvError("The file is empty.")
+    if data.startswith(b"PK\x03\x04"):
+        raise CsvError("This looks like an Excel workbook; save it as CSV (comma or semicolon separated) first.")
+    text = decode_csv(data).replace("\x00", "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    headers: list[str] | None = None
+    rows: list[CsvRow] = []
+    try:
+        for number, record in enumerate(reader, start=1):
+            if not any(cell.strip() for cell in record):
+                continue
+            if headers is None:
+                headers = column_names(record)
+                continue
+            if len(rows) == MAX_CSV_ROWS:
+                raise CsvError(
+                    f"The file has more than {MAX_CSV_ROWS:,} rows; split it into smaller files."
+                )
+            rows.append(CsvRow(number, record))
+    except csv.Error as error:
+        raise CsvError(f"The file is not a readable CSV (near row {reader.line_num}: {error}).") from None
+    if headers is None:
+        raise CsvError("The file is empty.")
+    if not rows:
+        raise CsvError("The file has a header row but no rows of prospects under it.")
+    return CsvTable(headers, rows)
+
+
+def column_names(header: list[str]) -> list[str]:
+    """The header's names, each unique and none blank, so a person can tell the columns apart."""
+    names: list[str] = []
+    for index, cell in enumerate(header, start=1):
+        name = cell.strip() or f"Column {index}"
+        candidate, copy = name, 2
+        while candidate in names:
+            candidate, copy = f"{name} ({copy})", copy + 1
+        names.append(candidate)
+    return names
+
+
+def compact(header: str) -> str:
+    """`LinkedIn URL`, `linkedin_url` and `Linkedin-Url` all become `linkedinurl`."""
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+# Header names seen in exports (Sales Navigator, Apollo, spreadsheets), compacted; first match wins.
+HEADER_NAMES: dict[str, tuple[str, ...]] = {
+    "profile_url": (
+        "linkedinurl", "linkedinprofileurl", "profileurl", "linkedinprofile", "linkedin", "profile",
+        "personlinkedinurl", "linkedinprofilelink", "linkedinlink", "publicprofileurl", "url",
+        "profilelink", "linkedinurlprofile",
+    ),
+    "profile_urn": (
+        "urn", "profileurn", "linkedinurn", "memberurn", "fsdprofile", "fsdprofileurn", "profileid",
+        "linkedinid", "memberid", "linkedinprofileurn", "linkedinprofileid",
+    ),
+    "first_name": ("firstname", "first", "givenname", "forename", "prenom"),
+    "last_name": ("lastname", "last", "surname", "familyname", "nom"),
+    "full_name": ("fullname", "name", "contactname", "personname"),
+    "company": (
+        "company", "companyname", "currentcompany", "organization", "organisation", "employer",
+        "account", "accountname", "entreprise",
+    ),
+    "title": ("title", "jobtitle", "position", "role", "currenttitle", "currentposition", "job", "poste"),
+    "headline": ("headline", "linkedinheadline", "tagline"),
+    "location": ("location", "city", "country", "region", "geography"),
+}
+
+
+def guess_mapping(headers: list[str], rows: Sequence[CsvRow] = ()) -> dict[str, int | None]:
+    """Which column holds each field, guessed from the header names (and the first values)."""
+    names = [compact(header) for header in headers]
+    mapping: dict[str, int | None] = dict.fromkeys(CSV_FIELDS)
+    taken: set[int] = set()
+
+    def take(field_name: str, index: int) -> None:
+        mapping[field_name] = index
+        taken.add(index)
+
+    for field_name, synonyms in HEADER_NAMES.items():
+        for synonym in synonyms:
+            index = next((i for i, name in enumerate(names) if name == synonym and i not in taken), None)
+            if index is not None:
+                take(field_name, index)
+                break
+    # Looser: a header mentioning LinkedIn and a link, or the values themselves.
+    if mapping["profile_url"] is None:
+        for index, name in enumerate(names):
+            linkedin_link = "linkedin" in name and any(word in name for word in ("url", "link", "profile"))
+            if index not in taken and linkedin_link and "company" not in name:
+                take("profile_url", index)
+                break
+    sample = rows[:20]
+    for field_name, looks_like in (("profile_url", "linkedin.com/in/"), ("profile_urn", linkedin.URN_PREFIX)):
+        if mapping[field_name] is not None:
+            continue
+        for index in range(len(headers)):
+            if index not in taken and any(looks_like in cell_at(row.cells, index).lower() for row in sample):
+                take(field_name, index)
+                break
+    return mapping
+
+
+def cell_at(cells: list[str], index: int | None) -> str:
+    if index is None or index >= len(cells):
+        return ""
+    return cells[index].strip()
+
+
+def row_details(cells: list[str], mapping: dict[str, int | None]) -> dict[str, str]:
+    """A row's names, company, title, headline and location, cut to what the database holds."""
+    details = {name: cell_at(cells, mapping.get(name)) for name in DETAIL_FIELDS}
+    full_name = cell_at(cells, mapping.get("full_name"))
+    if full_name and not (details["first_name"] or details["last_name"]):
+        first, _, last = full_name.partition(" ")
+        details["first_name"], details["last_name"] = first, last.strip()
+    return {name: value[: Prospect._meta.get_field(name).max_length] for name, value in details.items()}
+
+
+def rows_to_prospects(
+    rows: list[CsvRow], mapping: dict[str, int | None]
+) -> tuple[list[ProfileEntry], list[Rejection]]:
+    """The rows as prospects, each person once, and the rows rejected with the reason."""
+    valid: list[ProfileEntry] = []
+    rejected: list[Rejection] = []
+    first_row_with: dict[str, int] = {}
+    for row in rows:
+        url_cell = cell_at(row.cells, mapping.get("profile_url"))
+        urn_cell = cell_at(row.cells, mapping.get("profile_urn"))
+        details = row_details(row.cells, mapping)
+        text = " ".join(cell for cell in (url_cell, urn_cell) if cell)
+
+        def reject(reason: str) -> None:
+            rejected.append(Rejection(row.number, text, reason, details))
+
+        if not (url_cell or urn_cell):
+            reject("No profile URL or URN.")
+            continue
+        urn = url = None
+        try:
+            if url_cell:
+                # The URL column sometimes holds URNs too; take either.
+                urn, url = linkedin.parse_profile(url_cell)
+            if urn_cell:
+                given_urn = linkedin.normalise_profile_urn(urn_cell)
+                if urn and urn != given_urn:
+                    reject("The row names two different profile URNs.")
+                    continue
+                urn = given_urn
+        except linkedin.InvalidProfile as error:
+            reject(f"Invalid profile: {error}")
+            continue
+        earlier = next((first_row_with[key] for key in (urn, url) if key in first_row_with), None)
+        if earlier is not None:
+            reject(f"Duplicate of row {earlier} in this file.")
+            continue
+        for key in (urn, url):
+            if key:
+                first_row_with[key] = row.number
+        valid.append(ProfileEntry(row.number, urn, url, **details))
+    return valid, rejected
+
+
+# --- Into a campaign ------------------------------------------------------------------------
+
+
+@dataclass
+class BatchPlan:
+    """What adding a batch of entries to a campaign will do, looked up but not yet written."""
+
+    campaign: Campaign
+    new: list[ProfileEntry] = field(default_factory=list)  # become new prospects
+    known: list[tuple[ProfileEntry, Prospect]] = field(default_factory=list)  # reuse a prospect
+    in_campaign: list[ProfileEntry] = field(default_factory=list)
+    # An entry naming a person an earlier entry named by the other identifier: counted once.
+    duplicates: list[tuple[ProfileEntry, int]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def to_add(self) -> int:
+        return len(self.new) + len(self.known)
+
+    def statuses(self) -> dict[int, str]:
+        """Each entry's line or row number: "ok", "known" or why it is not added."""
+        status = {entry.number: "ok" for entry in self.new}
+        status.update({entry.number: "known" for entry, _ in self.known})
+        status.update({entry.number: ALREADY_IN_CAMPAIGN for entry in self.in_campaign})
+        status.update({entry.number: f"Duplicate of row {first} in this file." for entry, first in self.duplicates})
+        status.update({rejection.number: rejection.reason for rejection in self.rejected})
+        return status
+
+    def all_rejections(self, earlier: list[Rejection] = ()) -> list[Rejection]:
+        """Everything not added, as rejections in row order (a CSV import reports them all)."""
+        rejections = list(earlier) + self.rejected
+        rejections += [Rejection(e.number, e.profile, ALREADY_IN_CAMPAIGN, e.details()) for e in self.in_campaign]
+        rejections += [
+            Rejection(e.number, e.profile, f"Duplicate of row {first} in this file.", e.details())
+            for e, first in self.duplicates
+        ]
+        return sorted(rejections, key=lambda rejection: rejection.number)
+
+
+ALREADY_IN_CAMPAIGN = "Already in this campaign."
+
+
+def existing_prospects(urns: set[str], urls: set[str]) -> list[Prospect]:
+    if not (urns or urls):
+        return []
+    return list(Prospect.objects.filter(Q(profile_urn__in=urns) | Q(profile_url__in=urls)))
+
+
+def plan_batch(campaign: Campaign, entries: list[ProfileEntry]) -> BatchPlan:
+    """Match each entry with the prospects we know, and with this campaign's: two queries."""
+    plan = BatchPlan(campaign)
+    known = existing_prospects({e.urn for e in entries if e.urn}, {e.url for e in entries if e.url})
+    by_urn = {p.profile_urn: p for p in known if p.profile_urn}
+    by_url = {p.profile_url: p for p in known if p.profile_url}
+    in_campaign = set(
+        ConnectionRequest.objects.filter(campaign=campaign, prospect__in=known).values_list("prospect_id", flat=True)
+    ) if known else set()
+    first_entry_of: dict[int, int] = {}  # prospect id -> the entry that named it first
+    for entry in entries:
+        prospect_by_urn = by_urn.get(entry.urn) if entry.urn else None
+        prospect_by_url = by_url.get(entry.url) if entry.url else None
+        if prospect_by_urn and prospect_by_url and prospect_by_urn.pk != prospect_by_url.pk:
+            plan.rejected.append(Rejection(
+                entry.number, entry.profile,
+                f"Its URN is {prospect_by_urn}'s and its URL is {prospect_by_url}'s: two different known prospects.",
+                entry.details(),
+            ))
+            continue
+        if prospect_by_url and entry.urn and prospect_by_url.profile_urn not in (None, entry.urn):
+            # The URN names the member; a URL may have changed hands.
+            plan.rejected.append(Rejection(
+                entry.number, entry.profile,
+                f"Its URL belongs to {prospect_by_url}, known with another URN.", entry.details(),
+            ))
+            continue
+        prospect = prospect_by_urn or prospect_by_url
+        if prospect is None:
+            plan.new.append(entry)
+        elif prospect.pk in first_entry_of:
+            plan.duplicates.append((entry, first_entry_of[prospect.pk]))
+        elif prospect.pk in in_campaign:
+            first_entry_of[prospect.pk] = entry.number
+            plan.in_campaign.append(entry)
+        else:
+            first_entry_of[prospect.pk] = entry.number
+            plan.known.append((entry, prospect))
+    return plan
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    added: int
+    in_campaign: int
+    rejected: list[Rejection]
+
+
+@transaction.atomic
+def save_batch(campaign: Campaign, entries: list[ProfileEntry]) -> tuple[SaveResult, BatchPlan]:
+    """Add the entries to the campaign as queued requests; prospects are created or reused.
+
+    A known prospect receives the entry's details only where it has none: nothing is
+    overwritten. The notes are rendered once, for the whole batch, at the end.
+    """
+    plan = plan_batch(campaign, entries)
+    now = timezone.now()
+    filled = []
+    for entry, prospect in plan.known:
+        changed = False
+        for name, value in entry.details().items():
+            if value and not getattr(prospect, name):
+                setattr(prospect, name, value)
+                changed = True
+        # Learn the identifier the prospect lacked; plan_batch made sure nobody else holds it.
+        if entry.urn and not prospect.profile_urn:
+            prospect.profile_urn, changed = entry.urn, True
+        if entry.url and not prospect.profile_url:
+            prospect.profile_url, changed = entry.url, True
+        if changed:
+            prospect.updated_at = now
+            filled.append(prospect)
+    if filled:
+        Prospect.objects.bulk_update(filled, [*DETAIL_FIELDS, "profile_urn", "profile_url", "updated_at"])
+
+    prospects = [prospect for _, prospect in plan.known]
+    if plan.new:
+        # Another import may create the same people meanwhile: skip those rows, then read back.
+        Prospect.objects.bulk_create(
+            [Prospect(profile_urn=e.urn, profile_url=e.url, **e.details()) for e in plan.new],
+            ignore_conflicts=True,
+        )
+        created = existing_prospects({e.urn for e in plan.new if e.urn}, {e.url for e in plan.new if e.url})
+        by_urn = {p.profile_urn: p for p in created if p.profile_urn}
+        by_url = {p.profile_url: p for p in created if p.profile_url}
+        prospects += [by_urn.get(e.urn) or by_url.get(e.url) for e in plan.new]
+    unique = list({p.pk: p for p in prospects if p is not None}.values())
+    ConnectionRequest.objects.bulk_create(
+        [ConnectionRequest(campaign=campaign, prospect=p, state=RequestState.QUEUED) for p in unique],
+        ignore_conflicts=True,  # the one-request-per-prospect constraint decides a race
+    )
+    if unique:
+        campaign.freeze_queued_notes()
+    return SaveResult(len(unique), len(plan.in_campaign), plan.rejected), plan
+
+
+# --- The preview ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    number: int
+    profile: str
+    name: str
+    company: str
+    title: str
+    status: str  # "ok", or why the row is not imported
+    known: bool = False  # an existing prospect, reused
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class Preview:
+    rows: list[PreviewRow]  # the first rows of the file, as they will be imported
+    valid: int
+    rejected: int
+    mapping: dict[str, int | None]
+
+    def mapping_fields(self) -> list[tuple[str, str]]:
+        """The mapping as form fields, so the Import button imports exactly what was previewed."""
+        return [(name, "" if index is None else str(index)) for name, index in self.mapping.items()]
+
+
+def build_preview(campaign: Campaign, table: CsvTable, mapping: dict[str, int | None], limit: int = 20) -> Preview:
+    """What importing the file with this mapping would do: every row checked, the first shown."""
+    entries, rejected = rows_to_prospects(table.rows, mapping)
+    plan = plan_batch(campaign, entries)
+    statuses = plan.statuses()
+    entry_at = {entry.number: entry for entry in entries}
+    rejection_at = {rejection.number: rejection for rejection in rejected}
+    rows = []
+    for row in table.rows[:limit]:
+        if row.number in rejection_at:
+            rejection = rejection_at[row.number]
+            details, profile, status = rejection.details, rejection.text, rejection.reason
+        else:
+            entry = entry_at[row.number]
+            details, profile, status = entry.details(), entry.profile, statuses[row.number]
+        name = " ".join(part for part in (details.get("first_name"), details.get("last_name")) if part)
+        known = status == "known"
+        rows.append(PreviewRow(
+            row.number, profile, name, details.get("company", ""), details.get("title", ""),
+            "ok" if known else status, known,
+        ))
+    return Preview(rows, plan.to_add, len(table.rows) - plan.to_add, mapping)
