@@ -1,0 +1,79 @@
+"""The review's filters: one form, used by the review page and its CSV export alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django import forms
+from django.db.models import F, Q, QuerySet
+
+from ..models import Campaign, ConnectionRequest, RequestState
+
+
+class ReviewFilterForm(forms.Form):
+    """Which connection requests to review. Bound to request.GET; every field is optional.
+
+    Without a state, the review shows every request that has left the queue: submitted,
+    decided, or skipped. Choosing `Queued` shows the queue too.
+    """
+
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any but queued"), *RequestState.choices]
+    )
+    campaign = forms.ModelChoiceField(
+        label="Campaign", required=False, queryset=Campaign.objects.order_by("name", "id"),
+        empty_label="All campaigns",
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Submitted on or after this day.",
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Submitted on or before this day.",
+    )
+    q = forms.CharField(
+        label="Search", required=False, max_length=200,
+        help_text="Name, company or note.",
+    )
+
+    def __init__(self, *args, time_zone: str = "UTC", **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        # Days are the team's days: "From 3 May" starts at midnight where the team works.
+        self.time_zone = zoneinfo.ZoneInfo(time_zone)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filter_requests(self, requests: QuerySet[ConnectionRequest]) -> QuerySet[ConnectionRequest]:
+        """`requests` narrowed by every filter that is valid, newest submission first.
+
+        Call after is_valid(): a field with an error is left out (and shown as an error).
+        """
+        data = getattr(self, "cleaned_data", {})
+        state = data.get("state")
+        requests = requests.filter(state=state) if state else requests.exclude(state=RequestState.QUEUED)
+        if data.get("campaign"):
+            requests = requests.filter(campaign=data["campaign"])
+        if data.get("date_from"):
+            requests = requests.filter(submitted_at__gte=self._day_start(data["date_from"]))
+        if data.get("date_to"):
+            requests = requests.filter(submitted_at__lt=self._day_start(data["date_to"] + dt.timedelta(days=1)))
+        # Every word must match somewhere, so "Ada Lovelace" finds first and last name together.
+        for word in data.get("q", "").split():
+            requests = requests.filter(
+                Q(prospect__first_name__icontains=word)
+                | Q(prospect__last_name__icontains=word)
+                | Q(prospect__company__icontains=word)
+                | Q(note__icontains=word)
+            )
+        return requests.order_by(F("submitted_at").desc(nulls_last=True), "-id")
+
+    def _day_start(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time.min, tzinfo=self.time_zone)

@@ -1,0 +1,124 @@
+"""Review: every invitation across campaigns, one invitation's whole story, and the CSV export.
+
+Everyone logged in may look at all of it (the login itself is required by the middleware).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import zoneinfo
+from collections.abc import Iterable, Iterator
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from ..forms.review import ReviewFilterForm
+from ..models import ConnectionRequest, SendingAccount
+
+PAGE_SIZE = 50
+EXPORT_CHUNK_SIZE = 2000
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_COLUMNS = [
+    "Submitted at", "Completed at", "State", "Campaign", "First name", "Last name", "Company",
+    "Title", "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
+]
+
+
+def filtered_requests(request: HttpRequest, account: SendingAccount) -> tuple[ReviewFilterForm, QuerySet]:
+    """The filter form bound to the query string, and the requests it selects."""
+    form = ReviewFilterForm(request.GET, time_zone=account.time_zone)
+    form.is_valid()  # errors are shown; the valid filters still apply
+    requests = ConnectionRequest.objects.select_related("prospect", "campaign")
+    return form, form.filter_requests(requests)
+
+
+@require_GET
+def review(request: HttpRequest) -> TemplateResponse:
+    account = SendingAccount.get()
+    form, requests = filtered_requests(request, account)
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "account": account}
+    return TemplateResponse(request, "campaigns/review.html", context)
+
+
+@require_GET
+def request_detail(request: HttpRequest, pk: int) -> TemplateResponse:
+    connection_request = get_object_or_404(
+        ConnectionRequest.objects.select_related("prospect", "campaign"), pk=pk
+    )
+    task_output = connection_request.task_output
+    context = {
+        "connection_request": connection_request,
+        "prospect": connection_request.prospect,
+        "events": connection_request.events.all(),  # oldest first, by Event's ordering
+        "task_output_json": (
+            None if task_output is None else json.dumps(task_output, indent=2, ensure_ascii=False)
+        ),
+        "account": SendingAccount.get(),
+    }
+    return TemplateResponse(request, "campaigns/request_detail.html", context)
+
+
+@require_GET
+def review_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered requests as CSV, streamed row by row so a large export never sits in memory."""
+    account = SendingAccount.get()
+    _, requests = filtered_requests(request, account)
+    time_zone = zoneinfo.ZoneInfo(account.time_zone)
+    rows = (export_row(row, time_zone) for row in requests.iterator(chunk_size=EXPORT_CHUNK_SIZE))
+    writer = csv.writer(EchoBuffer())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in with_header(rows)), content_type="text/csv; charset=utf-8"
+    )
+    today = timezone.now().astimezone(time_zone).date()
+    response["Content-Disposition"] = f'attachment; filename="invitations-{today:%Y-%m-%d}.csv"'
+    return response
+
+
+class EchoBuffer:
+    """A file-like object whose write() hands back what it was given, for csv.writer to stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def with_header(rows: Iterable[list[str]]) -> Iterator[list[str]]:
+    yield EXPORT_COLUMNS
+    yield from rows
+
+
+def export_row(connection_request: ConnectionRequest, time_zone: zoneinfo.ZoneInfo) -> list[str]:
+    prospect = connection_request.prospect
+    cells = [
+        local_time(connection_request.submitted_at, time_zone),
+        local_time(connection_request.completed_at, time_zone),
+        connection_request.get_state_display(),
+        connection_request.campaign.name,
+        prospect.first_name,
+        prospect.last_name,
+        prospect.company,
+        prospect.title,
+        prospect.profile_url or "",
+        prospect.profile_urn or "",
+        connection_request.note,
+        connection_request.outx_task_id or "",
+        connection_request.last_error,
+    ]
+    return [spreadsheet_safe(cell) for cell in cells]
+
+
+def local_time(moment: dt.datetime | None, time_zone: zoneinfo.ZoneInfo) -> str:
+    return moment.astimezone(time_zone).isoformat(sep=" ", timespec="seconds") if moment else ""
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """The cell as text a spreadsheet shows rather than runs: a leading ' stops a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
