@@ -1,0 +1,1 @@
+"""Forms, one module per feature; validation lives here, not in JavaScript alone."""
