@@ -10,5 +10,5 @@ from .worker import run_worker_loop
 WORKER_RUN_SECONDS = 55
 
 
-def run_worker() -> str:
-    return run_worker_loop(WORKER_RUN_SECONDS).line()
+def run_worker(seconds: float = WORKER_RUN_SECONDS) -> str:
+    return run_worker_loop(seconds).line()
