@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -39,6 +40,21 @@ CONNECTIONS_MAX_COUNT = 100
 
 SandboxView = Callable[[HttpRequest, SandboxSettings], HttpResponse]
 
+# Calls being answered right now. A caller that gave up (a client time-out against the latency
+# switch) leaves its call running here; tests wait for none before they reset the database.
+_calls_in_flight = 0
+_calls_lock = threading.Lock()
+
+
+def calls_in_flight() -> int:
+    return _calls_in_flight
+
+
+def _count_call(delta: int) -> None:
+    global _calls_in_flight
+    with _calls_lock:
+        _calls_in_flight += delta
+
 
 def error(status: int, text: str) -> JsonResponse:
     return JsonResponse({"error": text}, status=status)
@@ -55,6 +71,13 @@ def outx_endpoint(method: str) -> Callable[[SandboxView], Callable[[HttpRequest]
     def decorator(view: SandboxView) -> Callable[[HttpRequest], HttpResponse]:
         @wraps(view)
         def endpoint(request: HttpRequest) -> HttpResponse:
+            _count_call(+1)
+            try:
+                return answer(request)
+            finally:
+                _count_call(-1)
+
+        def answer(request: HttpRequest) -> HttpResponse:
             if request.method != method:
                 response = error(405, "Method not allowed")
                 response["Allow"] = method

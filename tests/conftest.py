@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -43,7 +44,21 @@ def sandbox(live_server, settings):
     sandbox_settings = SandboxSettings.get()
     sandbox_settings.task_delay_seconds = 0
     sandbox_settings.save()
-    return sandbox_settings
+    yield sandbox_settings
+    wait_for_sandbox_idle()
+
+
+def wait_for_sandbox_idle(timeout: float = 15) -> None:
+    """Wait until the live server answers no sandbox call.
+
+    The live server shares the test's SQLite connection; a call the client gave up on (the
+    latency switch against a short time-out) must not still be writing when the test goes on
+    or its database is reset."""
+    from outx_sandbox.api import calls_in_flight
+
+    deadline = time.monotonic() + timeout
+    while calls_in_flight() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture

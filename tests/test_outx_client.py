@@ -7,6 +7,8 @@ client reads OutX's answers right, and the sandbox gives them with OutX's exact 
 import httpx
 import pytest
 
+from tests.conftest import wait_for_sandbox_idle
+
 from campaigns import outx
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,6 +149,7 @@ def test_slow_answers_time_out_as_uncertain(sandbox, settings):
         with pytest.raises(outx.OutxTimeout) as raised:
             client.send_connection_request(URN)
     assert raised.value.may_have_reached_outx is True
+    wait_for_sandbox_idle()
 
 
 def test_unknown_task(outx_client):

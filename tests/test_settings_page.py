@@ -5,6 +5,8 @@ import re
 import zoneinfo
 
 import pytest
+
+from tests.conftest import wait_for_sandbox_idle
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -290,6 +292,7 @@ def test_connection_test_reports_server_errors_and_timeouts(admin_client, sandbo
     sandbox.save()
     settings.OUTX_READ_TIMEOUT = 0.2
     shown, _ = test_connection(admin_client)
+    wait_for_sandbox_idle()  # the slow answer the client gave up on
     assert shown == ["OutX did not answer in time: OutX did not answer in time."]
 
 

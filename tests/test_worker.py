@@ -8,6 +8,8 @@ import datetime as dt
 
 import httpx
 import pytest
+
+from tests.conftest import wait_for_sandbox_idle
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
@@ -239,6 +241,7 @@ def test_a_post_that_may_have_reached_outx_becomes_uncertain_and_is_never_resent
         switch(sandbox, latency_ms=1500)
         settings.OUTX_READ_TIMEOUT = 0.5
     summary = run_tick(now=seconds(0))
+    wait_for_sandbox_idle()  # the slow answer the client gave up on
     request = ConnectionRequest.objects.get()
     assert (summary.uncertain, request.state) == (1, State.UNCERTAIN)
     assert "will not be sent again unless a person retries it" in request.events.last().cause
