@@ -7,9 +7,8 @@ client reads OutX's answers right, and the sandbox gives them with OutX's exact 
 import httpx
 import pytest
 
-from tests.conftest import wait_for_sandbox_idle
-
 from campaigns import outx
+from tests.conftest import wait_for_sandbox_idle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,13 +5,12 @@ import re
 import zoneinfo
 
 import pytest
-
-from tests.conftest import wait_for_sandbox_idle
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from campaigns.models import Event, SendingAccount
+from tests.conftest import wait_for_sandbox_idle
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,6 @@ import datetime as dt
 
 import httpx
 import pytest
-
-from tests.conftest import wait_for_sandbox_idle
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
@@ -18,6 +16,7 @@ from campaigns import outx
 from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
 from campaigns.worker import run_tick
 from outx_sandbox.models import Delivery, SandboxTask
+from tests.conftest import wait_for_sandbox_idle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
