@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test bench chromium clean
+.PHONY: run test bench screenshots chromium clean
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
@@ -21,6 +21,10 @@ test: $(VENV)/.installed-test chromium
 # Figures, not pass/fail: prints a table and writes docs/benchmarks.md.
 bench: $(VENV)/.installed-test
 	$(PY) -m bench.run
+
+# The README's screenshots, taken by the browser test of a user's day.
+screenshots: $(VENV)/.installed-test chromium
+	SCREENSHOTS=1 $(VENV)/bin/pytest tests/test_browser_flow.py
 
 # python3.11, or python3 if it is 3.11 or newer.
 $(PY):
