@@ -19,7 +19,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import linkedin
-from .notes import NoteTemplateError, check_note, render_note, template_errors
+from .notes import NoteTemplateError, check_note, js_trim, render_note, template_errors, utf16_length
+
+MESSAGE_MAX_LENGTH = 10_000  # OutX's limit for send-message
 
 
 class Prospect(models.Model):
@@ -120,12 +122,37 @@ class Campaign(models.Model):
     launched_at = models.DateTimeField(null=True, blank=True)
     # Campaigns take turns: the one that submitted least recently goes next.
     last_submission_at = models.DateTimeField(null=True, blank=True)
+    # Up to three note variants: A is note_template; prospects are spread evenly over them.
+    note_template_b = models.TextField("Note variant B", blank=True)
+    note_template_c = models.TextField("Note variant C", blank=True)
+    # The message sent once an invitation is accepted (empty: none), and how long after.
+    followup_template = models.TextField("Follow-up message", blank=True)
+    followup_delay_minutes = models.PositiveIntegerField("Follow-up delay (minutes)", default=24 * 60)
+    # The safety brake: pause the campaign when too few of its invitations are accepted.
+    brake_min_invitations = models.PositiveIntegerField(
+        "Brake after this many invitations", default=20,
+        help_text="Invitations old enough to have been answered; 0 turns the brake off.",
+    )
+    brake_min_acceptance_percent = models.PositiveIntegerField("Minimum acceptance rate (%)", default=20)
+    # How many answered invitations the brake had seen when a person last resumed it: it
+    # looks again only after brake_min_invitations more, or it would trip at once.
+    brake_released_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.name
+
+    VARIANT_FIELDS = {"A": "note_template", "B": "note_template_b", "C": "note_template_c"}
+
+    def variants(self) -> dict[str, str]:
+        """The note variants in use, by label; A always, B and C when written."""
+        return {
+            label: getattr(self, field)
+            for label, field in self.VARIANT_FIELDS.items()
+            if label == "A" or getattr(self, field).strip()
+        }
 
     # Where a person may take a campaign. Archived is the end: it sends nothing and is hidden.
     TRANSITIONS: dict[str, frozenset[str]] = {
@@ -143,19 +170,48 @@ class Campaign(models.Model):
     def can_move_to(self, new_state: str) -> bool:
         return new_state in self.TRANSITIONS[self.state]
 
-    def move_to(self, new_state: str, cause: str) -> None:
-        """Change the campaign's state, recording why."""
+    def move_to(self, new_state: str, cause: str, paused_cause: str = "") -> None:
+        """Change the campaign's state, recording why. `paused_cause`: why it paused itself."""
         if not self.can_move_to(new_state):
             raise ValueError(f"A {self.state} campaign cannot become {new_state}.")
         now = timezone.now()
         with transaction.atomic():
             Event.objects.create(campaign=self, from_state=self.state, to_state=new_state, cause=cause, at=now)
+            if self.paused_cause and new_state == self.State.ACTIVE:
+                # A person overrides the brake: it looks again only after more invitations.
+                self.brake_released_count = self.brake_counts(SendingAccount.get(), now)[0]
             self.state = new_state
             if new_state == self.State.ACTIVE and self.launched_at is None:
                 self.launched_at = now
-            if new_state != self.State.PAUSED:
-                self.paused_cause = ""
-            self.save(update_fields=["state", "launched_at", "paused_cause", "updated_at"])
+            self.paused_cause = paused_cause if new_state == self.State.PAUSED else ""
+            self.save(update_fields=["state", "launched_at", "paused_cause", "brake_released_count", "updated_at"])
+
+    def brake_counts(self, account: SendingAccount, now: dt.datetime) -> tuple[int, int]:
+        """(answered, accepted): invitations sent long enough ago to have been answered
+        (the account's acceptance_wait_days), and how many of those were accepted."""
+        cutoff = now - dt.timedelta(days=account.acceptance_wait_days)
+        counts = self.requests.filter(
+            state__in=[RequestState.SENT, RequestState.ACCEPTED], submitted_at__lte=cutoff
+        ).aggregate(
+            answered=models.Count("id"),
+            accepted=models.Count("id", filter=Q(state=RequestState.ACCEPTED)),
+        )
+        return counts["answered"], counts["accepted"]
+
+    def brake_reason(self, account: SendingAccount, now: dt.datetime) -> str:
+        """Why the safety brake should stop this campaign now, or "" if it should not."""
+        if not self.brake_min_invitations:
+            return ""
+        answered, accepted = self.brake_counts(account, now)
+        if answered < self.brake_released_count + self.brake_min_invitations:
+            return ""
+        if accepted * 100 >= answered * self.brake_min_acceptance_percent:
+            return ""
+        return (
+            f"Safety brake: only {accepted} of {answered} invitations answered so far were accepted "
+            f"({100 * accepted // answered}%, below {self.brake_min_acceptance_percent}%). "
+            "Check the note and the prospects, then resume if you wish."
+        )
 
     def template_problems(self, template: str | None = None) -> list[str]:
         """What is wrong with the note template itself, whoever the prospect is."""
@@ -166,32 +222,96 @@ class Campaign(models.Model):
             problems.append(f"The template as typed is {checked.length} characters long; LinkedIn allows at most 300.")
         return problems
 
-    def rendered_notes(self, template: str | None = None) -> list[RenderedNote]:
-        """Each queued request's note as `template` (default: the saved one) renders it."""
-        template = self.note_template if template is None else template
+    def rendered_notes(self, template: str | None = None, variant: str | None = None) -> list[RenderedNote]:
+        """Each queued request's note as its variant's template renders it.
+
+        With `template` (an edit not yet saved), only the requests of `variant` (default A;
+        all of them when the campaign has a single variant) are rendered with it.
+        """
         queued = self.requests.filter(state=RequestState.QUEUED).select_related("prospect").order_by("id")
-        return [RenderedNote.of(template, request) for request in queued]
+        variants = self.variants()
+        if template is not None:
+            label = variant or "A"
+            if len(variants) > 1:
+                queued = queued.filter(variant=label)
+            return [RenderedNote.of(template, request) for request in queued]
+        return [RenderedNote.of(variants.get(request.variant, variants["A"]), request) for request in queued]
 
     def launch_problems(self) -> list[str]:
         """Why the campaign cannot launch (or resume) as it stands; empty if it can."""
-        problems = self.template_problems()
+        problems = []
+        for label, template in self.variants().items():
+            prefix = f"Variant {label}: " if len(self.variants()) > 1 else ""
+            problems += [prefix + problem for problem in self.template_problems(template)]
+        problems += self.followup_problems()
         notes = self.rendered_notes()
         if not notes:
             problems.append("Add prospects to the campaign first: nobody is queued.")
         problems += [f"{note.request.prospect}: {note.problem}" for note in notes if note.blocks_launch]
         return problems
 
+    def followup_problems(self, template: str | None = None) -> list[str]:
+        """What is wrong with the follow-up message template, if there is one."""
+        template = self.followup_template if template is None else template
+        if not template:
+            return []
+        problems = [f"Follow-up: {problem}" for problem in template_errors(template)]
+        if not js_trim(template):
+            problems.append("Follow-up: the message is blank; leave it empty to send none.")
+        if utf16_length(template) > MESSAGE_MAX_LENGTH:
+            problems.append(f"Follow-up: the message is longer than {MESSAGE_MAX_LENGTH:,} characters.")
+        return problems
+
     @transaction.atomic
     def freeze_queued_notes(self) -> None:
-        """Store each queued request's note as the template now renders it.
+        """Give each queued request a variant (evenly) and store its note as that variant's
+        template now renders it.
 
         A note stays frozen from the moment its request leaves the queue, so the review shows
         exactly what was sent; until then it follows the template.
         """
+        self.assign_variants()
         notes = self.rendered_notes()
         for note in notes:
             note.request.note, note.request.note_problem = note.text, note.problem
         ConnectionRequest.objects.bulk_update([note.request for note in notes], ["note", "note_problem"])
+
+    def assign_variants(self) -> None:
+        """Spread queued requests without a valid variant over the variants, evening the counts."""
+        labels = list(self.variants())
+        counts = dict.fromkeys(labels, 0)
+        for row in self.requests.filter(variant__in=labels).values("variant").annotate(n=models.Count("id")):
+            counts[row["variant"]] = row["n"]
+        unassigned = list(
+            self.requests.filter(state=RequestState.QUEUED).exclude(variant__in=labels).order_by("id")
+        )
+        for request in unassigned:
+            request.variant = min(labels, key=lambda label: (counts[label], label))
+            counts[request.variant] += 1
+        ConnectionRequest.objects.bulk_update(unassigned, ["variant"])
+
+    def variant_stats(self) -> list[dict]:
+        """Per variant: invitations sent (including accepted), accepted, and the acceptance rate."""
+        rows = {
+            row["variant"]: row
+            for row in self.requests.filter(state__in=[RequestState.SENT, RequestState.ACCEPTED])
+            .values("variant")
+            .annotate(
+                sent=models.Count("id"),
+                accepted=models.Count("id", filter=Q(state=RequestState.ACCEPTED)),
+            )
+        }
+        stats = []
+        for label in self.variants():
+            row = rows.get(label, {"sent": 0, "accepted": 0})
+            stats.append({"variant": label, "sent": row["sent"], "accepted": row["accepted"],
+                          "rate": acceptance_rate(row["accepted"], row["sent"])})
+        return stats
+
+
+def acceptance_rate(accepted: int, sent: int) -> float | None:
+    """Accepted as a share of sent invitations (accepted ones included), or None before any."""
+    return accepted / sent if sent else None
 
 
 @dataclass(frozen=True)
@@ -237,14 +357,61 @@ class RequestState(models.TextChoices):
     UNCERTAIN = "uncertain", "Uncertain"
 
 
+# LinkedIn invitations still unanswered after this long are worth withdrawing by hand.
+OLD_INVITATION_AGE = dt.timedelta(weeks=3)
+
+
 class ConnectionRequestQuerySet(models.QuerySet):
     def stale(self, account: SendingAccount, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
         """Pending for longer than the account's stale age: still polled, but shown to a person."""
         cutoff = (now or timezone.now()) - dt.timedelta(days=account.stale_after_days)
         return self.filter(state=RequestState.PENDING, submitted_at__lt=cutoff)
 
+    def old_unanswered(self, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
+        """Invitations sent more than 3 weeks ago and still not accepted.
 
-class ConnectionRequest(models.Model):
+        OutX offers no way to withdraw them; people withdraw them by hand on LinkedIn, which then
+        blocks a new invitation to that person for about 3 weeks.
+        """
+        cutoff = (now or timezone.now()) - OLD_INVITATION_AGE
+        return self.filter(state__in=[RequestState.PENDING, RequestState.SENT], submitted_at__lt=cutoff)
+
+
+class TrackedState(models.Model):
+    """A row whose `state` changes only through `move_to`, each change an Event with its cause."""
+
+    TRANSITIONS: dict[str, frozenset[str]] = {}
+
+    class Meta:
+        abstract = True
+
+    def event_links(self) -> dict:
+        raise NotImplementedError
+
+    def move_to(self, new_state: str, cause: str, **fields) -> bool:
+        """Move from the state this object holds to `new_state`, recording why.
+
+        Returns False, changing nothing, if the row is no longer in the state this object
+        holds (someone else moved it): the caller lost the race and must not act.
+        """
+        if new_state not in self.TRANSITIONS[self.state]:
+            raise ValueError(f"A {self.state} {self._meta.verbose_name} cannot become {new_state}.")
+        now = timezone.now()
+        with transaction.atomic():
+            changed = type(self).objects.filter(pk=self.pk, state=self.state).update(
+                state=new_state, updated_at=now, **fields
+            )
+            if not changed:
+                return False
+            Event.objects.create(from_state=self.state, to_state=new_state, cause=cause, at=now, **self.event_links())
+        self.state = new_state
+        self.updated_at = now
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return True
+
+
+class ConnectionRequest(TrackedState):
     """One prospect in one campaign: the invitation, from queued to its outcome."""
 
     State = RequestState
@@ -276,6 +443,7 @@ class ConnectionRequest(models.Model):
     note = models.TextField(blank=True)
     # Why this prospect's note cannot be sent (a variable without value, too long); shown, never sent.
     note_problem = models.CharField(max_length=500, blank=True)
+    variant = models.CharField("note variant", max_length=1, blank=True)
     outx_task_id = models.CharField("OutX task id", max_length=100, unique=True, null=True, blank=True)
     task_output = models.JSONField("OutX task output", null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="POSTs made to OutX.")
@@ -312,31 +480,8 @@ class ConnectionRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.prospect} in {self.campaign} ({self.get_state_display()})"
 
-    def move_to(self, new_state: str, cause: str, **fields) -> bool:
-        """Move from the state this object holds to `new_state`, recording why.
-
-        Returns False, changing nothing, if the row is no longer in the state this object
-        holds (someone else moved it): the caller lost the race and must not act.
-        """
-        if new_state not in self.TRANSITIONS[self.state]:
-            raise ValueError(f"A {self.state} request cannot become {new_state}.")
-        now = timezone.now()
-        with transaction.atomic():
-            changed = ConnectionRequest.objects.filter(pk=self.pk, state=self.state).update(
-                state=new_state, updated_at=now, **fields
-            )
-            if not changed:
-                return False
-            Event.objects.create(
-                connection_request=self, campaign_id=self.campaign_id,
-                from_state=self.state, to_state=new_state, cause=cause, at=now,
-            )
-        self.state = new_state
-        self.updated_at = now
-        for name, value in fields.items():
-            setattr(self, name, value)
-        return True
-
+    def event_links(self) -> dict:
+        return {"connection_request": self, "campaign_id": self.campaign_id}
 
     # --- What a person may do to one request -----------------------------------------------
 
@@ -354,6 +499,61 @@ class ConnectionRequest(models.Model):
     def remove(self, user) -> bool:
         """Take a queued request out before it is submitted."""
         return self.move_to(RequestState.SKIPPED, f"Removed by {user.get_username()} before submission.")
+
+
+class FollowUp(TrackedState):
+    """The message sent to an invitee after they accepted: once, never twice.
+
+    It follows the invitation's discipline: claimed and committed as `submitting` before the
+    POST, `uncertain` when OutX may or may not have received it.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SUBMITTING = "submitting", "Submitting"
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        NOT_SENT = "not_sent", "Not sent"
+        FAILED = "failed", "Failed"
+        UNCERTAIN = "uncertain", "Uncertain"
+        SKIPPED = "skipped", "Skipped"
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        State.QUEUED: frozenset({State.SUBMITTING, State.SKIPPED}),
+        State.SUBMITTING: frozenset({State.PENDING, State.FAILED, State.UNCERTAIN, State.QUEUED}),
+        State.PENDING: frozenset({State.SENT, State.NOT_SENT, State.UNCERTAIN}),
+        State.SENT: frozenset(),
+        State.NOT_SENT: frozenset(),
+        State.FAILED: frozenset(),
+        State.UNCERTAIN: frozenset({State.QUEUED, State.SKIPPED, State.SENT}),
+        State.SKIPPED: frozenset(),
+    }
+
+    request = models.OneToOneField(ConnectionRequest, on_delete=models.CASCADE, related_name="followup")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    message = models.TextField(help_text="Frozen when queued: exactly what is sent.")
+    outx_task_id = models.CharField("OutX task id", max_length=100, unique=True, null=True, blank=True)
+    task_output = models.JSONField("OutX task output", null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    poll_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "follow-up"
+        indexes = [models.Index(fields=["state", "next_poll_at"], name="followup_state_poll_idx")]
+
+    def __str__(self) -> str:
+        return f"Follow-up to {self.request.prospect} ({self.get_state_display()})"
+
+    def event_links(self) -> dict:
+        return {"followup": self, "connection_request_id": self.request_id}
 
 
 class Weekday(models.IntegerChoices):
@@ -414,6 +614,21 @@ class SendingAccount(models.Model):
     offline_recheck_seconds = models.PositiveIntegerField(
         default=300, help_text="How often to ask OutX again while the extension is offline."
     )
+    # OutX advises about 50 LinkedIn actions an hour in all: invitations and follow-ups.
+    hourly_action_limit = models.PositiveIntegerField(default=50)
+    # Acceptance tracking: how often to read the newest connections, and the read in progress.
+    acceptance_check_minutes = models.PositiveIntegerField(
+        default=30, help_text="How often to ask OutX for the newest connections."
+    )
+    acceptance_wait_days = models.PositiveIntegerField(
+        default=7, help_text="How long invitees get to answer before a campaign's safety brake counts them."
+    )
+    next_acceptance_check_at = models.DateTimeField(null=True, blank=True)
+    last_acceptance_check_at = models.DateTimeField(null=True, blank=True)
+    connections_task_id = models.CharField(max_length=100, blank=True)
+    connections_task_start = models.PositiveIntegerField(default=0)
+    connections_next_poll_at = models.DateTimeField(null=True, blank=True)
+    connections_task_started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -472,6 +687,9 @@ class Event(models.Model):
     )
     account = models.ForeignKey(
         SendingAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    followup = models.ForeignKey(
+        FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     from_state = models.CharField(max_length=30, blank=True)
     to_state = models.CharField(max_length=30)

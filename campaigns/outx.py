@@ -295,6 +295,17 @@ class OutxClient:
         raise error_class(message, status_code=status, body=data if data is not None else response.text[:1000])
 
 
+def describe_output(output) -> str:
+    """A finished task's output in words, for the cause of a not-sent state."""
+    if isinstance(output, dict):
+        for key in ("reason", "error", "message"):
+            if output.get(key):
+                return str(output[key])
+    if isinstance(output, str) and output:
+        return output
+    return f"output {output!r}"
+
+
 def get_client(**kwargs) -> OutxClient:
     """The client for the configured OutX (or the sandbox standing in for it)."""
     return OutxClient(

@@ -50,6 +50,30 @@ def next_working_moment(account, now: dt.datetime) -> dt.datetime:
     raise ValueError("The sending account has no working days.")
 
 
+def action_decision(account, now: dt.datetime, *, actions_last_hour: int = 0) -> Decision:
+    """Whether the account may take any LinkedIn action (an invitation or a follow-up) now:
+    it is not paused, it is inside working hours, the hourly cap has room, and the random
+    spacing since the last action has passed."""
+    if not account.is_sending:
+        return Decision(False, account.state_cause or account.get_state_display(), account.resume_at)
+
+    opens = next_working_moment(account, now)
+    if opens > now:
+        return Decision(False, f"Outside working hours; sending resumes {_when(opens, account)}.", opens)
+
+    if actions_last_hour >= account.hourly_action_limit:
+        return Decision(
+            False,
+            f"{account.hourly_action_limit} LinkedIn actions in the last hour, as many as OutX advises; waiting.",
+            now + dt.timedelta(minutes=5),
+        )
+
+    if account.next_submission_at and account.next_submission_at > now:
+        return Decision(False, "Spacing out invitations so they never come in bursts.", account.next_submission_at)
+
+    return Decision(True)
+
+
 def submission_decision(
     account,
     now: dt.datetime,
@@ -57,19 +81,17 @@ def submission_decision(
     sent_today: int,
     sent_this_week: int,
     week_frees_at: dt.datetime | None = None,
+    actions_last_hour: int = 0,
 ) -> Decision:
-    """Whether the account may submit an invitation at `now`.
+    """Whether the account may submit an invitation at `now`: `action_decision`, and the
+    invitation caps.
 
     `sent_today`: submissions since midnight in the team's time zone; `sent_this_week`:
     submissions in the last 7 days (the rolling weekly cap); `week_frees_at`: when the
     window next frees a place, needed only once the weekly cap is reached.
     """
-    if not account.is_sending:
-        return Decision(False, account.state_cause or account.get_state_display(), account.resume_at)
-
-    opens = next_working_moment(account, now)
-    if opens > now:
-        return Decision(False, f"Outside working hours; sending resumes {_when(opens, account)}.", opens)
+    if not account.is_sending or next_working_moment(account, now) > now:
+        return action_decision(account, now)
 
     if sent_this_week >= account.weekly_limit:
         frees_at = week_frees_at or now + dt.timedelta(hours=1)
@@ -86,10 +108,7 @@ def submission_decision(
             False, f"Daily limit of {account.daily_limit} reached; sending resumes {_when(reopens, account)}.", reopens
         )
 
-    if account.next_submission_at and account.next_submission_at > now:
-        return Decision(False, "Spacing out invitations so they never come in bursts.", account.next_submission_at)
-
-    return Decision(True)
+    return action_decision(account, now, actions_last_hour=actions_last_hour)
 
 
 def _when(moment: dt.datetime, account) -> str:

@@ -17,18 +17,25 @@ import os
 import socket
 import time
 import uuid
-import zoneinfo
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from . import outx, pacing
+from .acceptance import track_acceptances
+from .followups import poll_due_followups, queue_due_followups, recover_abandoned_followups, submit_due_followups
 from .linkedin import profile_slug
-from .models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from .models import Campaign, ConnectionRequest, FollowUp, Prospect, SendingAccount
 from .notes import check_note
+from .sending import (
+    ACCOUNT_ERRORS,
+    CALLS_STOPPED,
+    claim_timeout,
+    pause_account_for,
+    submission_decision,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +47,7 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 PROBE_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
 
-def claim_timeout() -> dt.timedelta:
-    """After this long a claim is dead: the client's calls would have timed out by then.
-
-    A `submitting` request claimed longer ago becomes `uncertain`; a claimed poll may be taken
-    by another worker."""
-    return dt.timedelta(seconds=settings.OUTX_CONNECT_TIMEOUT + 3 * settings.OUTX_READ_TIMEOUT + 5)
+COUNTS = ("submitted", "skipped", "failed", "uncertain", "polls", "sent", "not_sent", "lookups", "accepted", "followups")
 
 
 @dataclass
@@ -58,6 +60,8 @@ class TickSummary:
     sent: int = 0
     not_sent: int = 0
     lookups: int = 0
+    accepted: int = 0
+    followups: int = 0  # follow-up messages submitted
     waiting: str = ""  # why nothing more was submitted
     problems: list[str] = field(default_factory=list)
 
@@ -71,6 +75,8 @@ class TickSummary:
             f"failed {self.failed}",
             f"uncertain {self.uncertain}",
             f"profile look-ups {self.lookups}",
+            f"accepted {self.accepted}",
+            f"follow-ups {self.followups}",
         ]
         line = "Outreach tick: " + ", ".join(parts) + "."
         if self.waiting:
@@ -108,8 +114,13 @@ def run_tick(
             return summary
         poll_profile_lookups(client, now, summary)
         start_profile_lookup(client, now, summary)
-        submit_due_requests(client, now, summary, max_submissions)
+        queue_due_followups(now)
+        # Follow-ups first: they answer an acceptance, and share the spacing with invitations.
+        if submit_due_followups(client, now, summary):
+            submit_due_requests(client, now, summary, max_submissions)
         poll_due_requests(client, now, summary, max_polls)
+        poll_due_followups(client, now, summary)
+        track_acceptances(client, now, summary)
     finally:
         if own_client:
             client.close()
@@ -127,7 +138,7 @@ def run_worker_loop(seconds: float, *, max_idle_sleep: float = 5.0) -> TickSumma
     with outx.get_client() as client:
         while not stop_requested():
             summary = run_tick(client=client)
-            for name in ("submitted", "skipped", "failed", "uncertain", "polls", "sent", "not_sent", "lookups"):
+            for name in COUNTS:
                 setattr(total, name, getattr(total, name) + getattr(summary, name))
             total.waiting, total.problems = summary.waiting, total.problems + summary.problems
             wake_at = time.monotonic() + min(max_idle_sleep, seconds_until_due())
@@ -151,12 +162,19 @@ def stop_requested() -> bool:
 def seconds_until_due() -> float:
     """How long until the next poll or submission may be due (0 if something is due now)."""
     now = timezone.now()
+    account = SendingAccount.get()
     moments = [
         ConnectionRequest.objects.filter(state=State.PENDING).order_by("next_poll_at")
         .values_list("next_poll_at", flat=True).first(),
+        FollowUp.objects.filter(state=FollowUp.State.PENDING).order_by("next_poll_at")
+        .values_list("next_poll_at", flat=True).first(),
+        account.connections_next_poll_at,
     ]
-    account = SendingAccount.get()
-    if ConnectionRequest.objects.filter(state=State.QUEUED, campaign__state=Campaign.State.ACTIVE).exists():
+    waiting_to_submit = (
+        ConnectionRequest.objects.filter(state=State.QUEUED, campaign__state=Campaign.State.ACTIVE).exists()
+        or FollowUp.objects.filter(state=FollowUp.State.QUEUED).exists()
+    )
+    if waiting_to_submit:
         moments.append(account.next_submission_at or now)
     moments = [moment for moment in moments if moment is not None]
     if not moments:
@@ -165,50 +183,6 @@ def seconds_until_due() -> float:
 
 
 # --- The account ----------------------------------------------------------------------------
-
-
-def pause_account_for(error: outx.OutxError, now: dt.datetime) -> None:
-    """Give an account-wide OutX refusal its effect: 401, 404 no admin, 403, 429."""
-    account = SendingAccount.get()
-    if isinstance(error, outx.OutxUnauthorized):
-        new_state, resume_at = AccountState.INVALID_KEY, None
-        cause = (
-            f"OutX rejected the API key ({error.message}). An admin must correct OUTX_API_KEY; "
-            "no calls are made to OutX until then."
-        )
-    elif isinstance(error, outx.OutxNoAdmin):
-        new_state, resume_at = AccountState.NO_ADMIN, None
-        cause = (
-            f"OutX found no admin in the team ({error.message}). An admin must fix the OutX team; "
-            "no calls are made to OutX until then."
-        )
-    elif isinstance(error, outx.OutxExtensionOffline):
-        new_state = AccountState.EXTENSION_OFFLINE
-        resume_at = now + dt.timedelta(seconds=account.offline_recheck_seconds)
-        cause = (
-            "Waiting for the OutX extension to come online: no team member's extension has been "
-            f"active in the last 48 hours. Checking again every {account.offline_recheck_seconds} seconds."
-        )
-    elif isinstance(error, outx.OutxRateLimited):
-        new_state, resume_at = AccountState.LIMIT_REACHED, weekly_window_frees_at(now)
-        local = resume_at.astimezone(zoneinfo.ZoneInfo(account.time_zone))
-        cause = f"Account paused: LinkedIn invitation limit reached, resumes around {local:%a %d %b %H:%M %Z}."
-    else:
-        raise ValueError(f"{type(error).__name__} does not pause the account")
-    if account.state != new_state:
-        account.set_state(new_state, cause, resume_at=resume_at)
-
-
-def weekly_window_frees_at(now: dt.datetime) -> dt.datetime:
-    """When the oldest submission of the last 7 days leaves the window (LinkedIn's cap is weekly)."""
-    oldest = (
-        budget_spending_requests()
-        .filter(submitted_at__gt=now - pacing.WEEK)
-        .order_by("submitted_at")
-        .values_list("submitted_at", flat=True)
-        .first()
-    )
-    return (oldest + pacing.WEEK) if oldest else now + dt.timedelta(days=1)
 
 
 def recheck_account(client: outx.OutxClient, account: SendingAccount, now: dt.datetime) -> SendingAccount:
@@ -236,44 +210,7 @@ def recheck_account(client: outx.OutxClient, account: SendingAccount, now: dt.da
     return SendingAccount.get()
 
 
-ACCOUNT_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline, outx.OutxRateLimited)
-# Account states in which OutX would refuse every call, not only invitations.
-CALLS_STOPPED = (AccountState.INVALID_KEY, AccountState.NO_ADMIN, AccountState.EXTENSION_OFFLINE)
-
-
 # --- Submitting -----------------------------------------------------------------------------
-
-
-def budget_spending_requests():
-    """Requests whose submission counts against the budget: every POST that reached OutX or
-    may have. A 400 refusal created no invitation; a request put back in the queue never left."""
-    return ConnectionRequest.objects.filter(submitted_at__isnull=False).exclude(state=State.FAILED)
-
-
-def budget_used(account: SendingAccount, now: dt.datetime) -> tuple[int, int]:
-    """Submissions since midnight in the team's time zone, and in the rolling last 7 days."""
-    spending = budget_spending_requests()
-    today_start = pacing.local_day_start(now, zoneinfo.ZoneInfo(account.time_zone))
-    return (
-        spending.filter(submitted_at__gte=today_start).count(),
-        spending.filter(submitted_at__gt=now - pacing.WEEK).count(),
-    )
-
-
-def submission_decision(account: SendingAccount, now: dt.datetime) -> pacing.Decision:
-    sent_today, sent_this_week = budget_used(account, now)
-    week_frees_at = None
-    if sent_this_week >= account.weekly_limit > 0:
-        oldest_counted = (
-            budget_spending_requests()
-            .filter(submitted_at__gt=now - pacing.WEEK)
-            .order_by("submitted_at")
-            .values_list("submitted_at", flat=True)[sent_this_week - account.weekly_limit]
-        )
-        week_frees_at = oldest_counted + pacing.WEEK
-    return pacing.submission_decision(
-        account, now, sent_today=sent_today, sent_this_week=sent_this_week, week_frees_at=week_frees_at
-    )
 
 
 def submittable_requests():
@@ -427,7 +364,9 @@ def submit_due_requests(client: outx.OutxClient, now: dt.datetime, summary: Tick
 
 
 def recover_abandoned_submissions(now: dt.datetime, summary: TickSummary) -> None:
-    """A request left `submitting` longer than any call can take lost its worker mid-call."""
+    """A request (or follow-up) left `submitting` longer than any call can take lost its
+    worker mid-call."""
+    summary.uncertain += recover_abandoned_followups(now)
     abandoned = ConnectionRequest.objects.filter(state=State.SUBMITTING, claimed_at__lt=now - claim_timeout())
     for request in abandoned:
         moved = request.move_to(
@@ -494,7 +433,7 @@ def poll_request(client: outx.OutxClient, request: ConnectionRequest, now: dt.da
         summary.sent += 1
     elif status.is_finished:
         request.move_to(
-            State.NOT_SENT, f"OutX {status.status} the task without sending: {describe_output(status.task_output)}",
+            State.NOT_SENT, f"OutX {status.status} the task without sending: {outx.describe_output(status.task_output)}",
             task_output=status.task_output, completed_at=now, poll_count=poll_count, next_poll_at=None,
         )
         summary.not_sent += 1
@@ -502,16 +441,6 @@ def poll_request(client: outx.OutxClient, request: ConnectionRequest, now: dt.da
         ConnectionRequest.objects.filter(pk=request.pk, state=State.PENDING).update(
             poll_count=poll_count, next_poll_at=next_poll_at, last_error=""
         )
-
-
-def describe_output(output) -> str:
-    if isinstance(output, dict):
-        for key in ("reason", "error", "message"):
-            if output.get(key):
-                return str(output[key])
-    if isinstance(output, str) and output:
-        return output
-    return f"output {output!r}"
 
 
 # --- Profile look-ups -----------------------------------------------------------------------
@@ -589,7 +518,7 @@ def poll_profile_lookups(client: outx.OutxClient, now: dt.datetime, summary: Tic
         elif status.profile_urn:
             apply_looked_up_profile(prospect, status.profile_urn, status.task_output)
         else:
-            fail_lookup(prospect, f"OutX could not read the profile: {describe_output(status.task_output)}")
+            fail_lookup(prospect, f"OutX could not read the profile: {outx.describe_output(status.task_output)}")
 
 
 def fail_lookup(prospect: Prospect, reason: str) -> None:

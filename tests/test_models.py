@@ -114,7 +114,7 @@ def test_move_to_loses_the_race_when_someone_moved_the_row_first(campaign):
 
 def test_move_to_refuses_a_move_the_life_cycle_forbids(campaign):
     request = ConnectionRequest.objects.create(campaign=campaign, prospect=Prospect.objects.create(profile_urn=URN))
-    with pytest.raises(ValueError, match="A queued request cannot become sent"):
+    with pytest.raises(ValueError, match="A queued connection request cannot become sent"):
         request.move_to("sent", "skipping ahead")
     # An uncertain request is never simply resubmitted: only a person sends it back to the queue.
     assert "submitting" not in ConnectionRequest.TRANSITIONS["uncertain"]

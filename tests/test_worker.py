@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns import outx
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
 from campaigns.worker import run_tick
 from outx_sandbox.models import Delivery, SandboxTask
 from tests.conftest import wait_for_sandbox_idle
@@ -181,7 +181,7 @@ def test_400_fails_the_request_with_outx_reason(account, owner, settings):
 def test_401_and_404_stop_all_calls_until_an_admin_acts(sandbox, account, owner, switches, account_state):
     make_campaign(owner, prospects=2)
     switch(sandbox, **switches)
-    summary = run_tick(now=seconds(0))
+    run_tick(now=seconds(0))
     account.refresh_from_db()
     assert account.state == account_state
     assert "An admin must" in account.state_cause

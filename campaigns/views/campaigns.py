@@ -30,7 +30,7 @@ from .. import pacing
 from ..charts import Segment, progress_segments
 from ..forms.campaigns import CampaignForm
 from ..models import Campaign, ConnectionRequest, SendingAccount
-from ..worker import submission_decision
+from ..sending import submission_decision
 
 State = ConnectionRequest.State
 CampaignState = Campaign.State

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from ..charts import PROGRESS_PARTS, chart_width, daily_bars, progress_segments
 from ..models import Campaign, ConnectionRequest, SendingAccount
-from ..worker import budget_spending_requests, budget_used, submission_decision
+from ..sending import budget_spending_requests, budget_used, submission_decision
 
 HOME_CAMPAIGNS = 20
 CHART_DAYS = 30

@@ -1,0 +1,164 @@
+"""Learning which invitations were accepted, and the safety brake that acts on it.
+
+OutX offers one way to know: its list of the sending account's 1st-degree connections,
+newest first (fetch-connections, RECENTLY_ADDED). A few times an hour the worker reads that
+list, page by page only as far as connections it has not seen before, and marks the sent
+invitations whose invitee appears there as `accepted`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import outx, pacing
+from .linkedin import InvalidProfile, normalise_profile_url, normalise_profile_urn
+from .models import Campaign, ConnectionRequest, SendingAccount
+from .sending import ACCOUNT_ERRORS, claim_timeout, pause_account_for
+
+logger = logging.getLogger(__name__)
+
+State = ConnectionRequest.State
+PAGE_SIZE = 40
+# However many connections arrived since the last look, one check reads at most this many pages.
+MAX_PAGES = 10
+
+
+def track_acceptances(client: outx.OutxClient, now: dt.datetime, summary) -> None:
+    """Start a read of the newest connections when one is due, or follow the one under way."""
+    account = SendingAccount.get()
+    if not account.connections_task_id:
+        due = account.next_acceptance_check_at is None or account.next_acceptance_check_at <= now
+        if not due or not ConnectionRequest.objects.filter(state=State.SENT).exists():
+            return
+        start_connections_page(client, account, now, start=0, summary=summary)
+        return
+
+    if account.connections_next_poll_at and account.connections_next_poll_at > now:
+        return
+    # Claim this poll: whoever moves the next poll time first asks OutX.
+    claimed = SendingAccount.objects.filter(
+        pk=account.pk, connections_task_id=account.connections_task_id,
+        connections_next_poll_at=account.connections_next_poll_at,
+    ).update(connections_next_poll_at=now + claim_timeout())
+    if not claimed:
+        return
+    summary.polls += 1
+    try:
+        status = client.get_task_status(account.connections_task_id)
+    except outx.OutxTaskNotFound:
+        finish_check(account, now)  # lost: the next check starts afresh
+        return
+    except outx.OutxError as error:
+        if isinstance(error, ACCOUNT_ERRORS):
+            pause_account_for(error, now)
+        summary.problems.append(error.message)
+        return
+    if not status.is_finished:
+        age = now - (account.connections_task_started_at or now)
+        SendingAccount.objects.filter(pk=account.pk).update(connections_next_poll_at=now + pacing.next_poll_delay(age))
+        return
+
+    connections = status.task_output.get("connections") if isinstance(status.task_output, dict) else None
+    if not isinstance(connections, list):
+        logger.warning("OutX's connections list had no 'connections': %r", status.task_output)
+        finish_check(account, now)
+        return
+    summary.accepted += mark_accepted(connections, now)
+    if needs_next_page(account, connections):
+        start_connections_page(client, account, now, start=account.connections_task_start + PAGE_SIZE, summary=summary)
+    else:
+        finish_check(account, now)
+    apply_safety_brakes(now)
+
+
+def start_connections_page(client: outx.OutxClient, account: SendingAccount, now: dt.datetime, *, start: int, summary) -> None:
+    try:
+        created = client.fetch_connections(sort_type="RECENTLY_ADDED", start=start, count=PAGE_SIZE)
+    except outx.OutxError as error:
+        if isinstance(error, ACCOUNT_ERRORS):
+            pause_account_for(error, now)
+        summary.problems.append(error.message)
+        finish_check(account, now)  # try again at the next check
+        return
+    fields = {
+        "connections_task_id": created.task_id,
+        "connections_task_start": start,
+        "connections_next_poll_at": pacing.first_poll_at(now),
+    }
+    if start == 0:
+        fields["connections_task_started_at"] = now
+    SendingAccount.objects.filter(pk=account.pk).update(**fields)
+
+
+def needs_next_page(account: SendingAccount, connections: list) -> bool:
+    """Page on only while the whole page is connections made since the last check."""
+    if len(connections) < PAGE_SIZE or account.connections_task_start + PAGE_SIZE >= MAX_PAGES * PAGE_SIZE:
+        return False
+    if account.last_acceptance_check_at is None:
+        return True
+    oldest = min((connected_at(c) for c in connections), default=None)
+    return oldest is not None and oldest > account.last_acceptance_check_at
+
+
+def finish_check(account: SendingAccount, now: dt.datetime) -> None:
+    SendingAccount.objects.filter(pk=account.pk).update(
+        connections_task_id="",
+        connections_task_start=0,
+        connections_next_poll_at=None,
+        last_acceptance_check_at=account.connections_task_started_at or now,
+        next_acceptance_check_at=now + dt.timedelta(minutes=account.acceptance_check_minutes),
+    )
+
+
+def connected_at(connection) -> dt.datetime | None:
+    value = connection.get("connected_at") if isinstance(connection, dict) else None
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.timezone.utc)
+    return moment
+
+
+def mark_accepted(connections: list, now: dt.datetime) -> int:
+    """Mark the sent invitations to these connections accepted; returns how many."""
+    moments: dict[str, dt.datetime | None] = {}
+    for connection in connections:
+        if not isinstance(connection, dict):
+            continue
+        for key, normalise in (("profile_urn", normalise_profile_urn), ("profile_url", normalise_profile_url)):
+            value = connection.get(key)
+            if isinstance(value, str) and value:
+                try:
+                    moments[normalise(value)] = connected_at(connection)
+                except InvalidProfile:
+                    pass
+    if not moments:
+        return 0
+    accepted = 0
+    invited = ConnectionRequest.objects.filter(state=State.SENT).filter(
+        Q(prospect__profile_urn__in=moments) | Q(prospect__profile_url__in=moments)
+    ).select_related("prospect")
+    for request in invited:
+        moment = moments.get(request.prospect.profile_urn) or moments.get(request.prospect.profile_url) or now
+        accepted += request.move_to(
+            State.ACCEPTED,
+            f"Accepted: {request.prospect} is now a connection (seen in OutX's list of newest connections).",
+            accepted_at=min(moment, now),
+        )
+    return accepted
+
+
+def apply_safety_brakes(now: dt.datetime) -> list[Campaign]:
+    """Pause each active campaign whose answered invitations are too rarely accepted."""
+    account = SendingAccount.get()
+    braked = []
+    for campaign in Campaign.objects.filter(state=Campaign.State.ACTIVE).exclude(brake_min_invitations=0):
+        reason = campaign.brake_reason(account, now)
+        if reason:
+            campaign.move_to(Campaign.State.PAUSED, reason, paused_cause=reason)
+            braked.append(campaign)
+    return braked
