@@ -13,7 +13,7 @@ from django.db import transaction
 
 from campaigns import linkedin
 from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
-from campaigns.notes import NoteTemplateError, check_note, render_note, template_errors
+from campaigns.notes import template_errors
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
@@ -22,6 +22,8 @@ DEMO_NOTE = (
     "Hi {first_name|there}, I enjoyed your work at {company|your company} — "
     "would love to connect."
 )
+DEMO_NOTE_B = "Hello {first_name|there} — fellow {title|professional} here. Shall we connect?"
+DEMO_FOLLOWUP = "Thanks for connecting, {first_name|there}! Happy to swap notes on {company|your work} any time."
 
 # Seconds instead of minutes, every day and hour, so a newcomer sees invitations go out
 # within a minute. The model's defaults (the safe production values) stay as they are.
@@ -34,6 +36,8 @@ DEMO_PACING = {
     "working_days": [0, 1, 2, 3, 4, 5, 6],
     "work_start": dt.time(0, 0),
     "work_end": dt.time(23, 59),
+    # Acceptances show up within a minute or two (the sandbox accepts after 20 s).
+    "acceptance_check_minutes": 1,
 }
 
 # Invented people. A member's URN is urn:li:fsd_profile:ACoAA…; the last two are known only by
@@ -86,7 +90,7 @@ class Command(BaseCommand):
     help = "Create the demo login (demo / demo), demo pacing and a demo campaign, if missing."
 
     def handle(self, *args, **options) -> None:
-        if errors := template_errors(DEMO_NOTE):
+        if errors := template_errors(DEMO_NOTE + DEMO_NOTE_B + DEMO_FOLLOWUP):
             raise CommandError(errors[0])
         with transaction.atomic():
             user = self.demo_user()
@@ -130,7 +134,11 @@ class Command(BaseCommand):
 
     def demo_campaign(self, user) -> Campaign:
         campaign, created = Campaign.objects.get_or_create(
-            name=DEMO_CAMPAIGN, owner=user, defaults={"note_template": DEMO_NOTE}
+            name=DEMO_CAMPAIGN, owner=user,
+            defaults={
+                "note_template": DEMO_NOTE, "note_template_b": DEMO_NOTE_B,
+                "followup_template": DEMO_FOLLOWUP, "followup_delay_minutes": 1,
+            },
         )
         if not created:
             self.stdout.write(f"{DEMO_CAMPAIGN!r} exists; adding only what it lacks.")
@@ -139,21 +147,17 @@ class Command(BaseCommand):
             prospect = self.prospect(data)
             if ConnectionRequest.objects.filter(campaign=campaign, prospect=prospect).exists():
                 continue
-            try:
-                rendered = render_note(campaign.note_template, prospect.note_values())
-            except NoteTemplateError as error:
-                raise CommandError(f"The note for {prospect} cannot be rendered: {error}") from None
-            note = check_note(rendered)
-            if not note.within_limit:
-                raise CommandError(f"The note for {prospect}: {note.error}")
             request = ConnectionRequest.objects.create(
-                campaign=campaign, prospect=prospect, state=ConnectionRequest.State.QUEUED, note=note.text
+                campaign=campaign, prospect=prospect, state=ConnectionRequest.State.QUEUED
             )
             Event.objects.create(
                 connection_request=request, campaign=campaign, from_state="",
                 to_state=ConnectionRequest.State.QUEUED, cause="Queued by demo_setup",
             )
             queued += 1
+        campaign.freeze_queued_notes()  # spreads them over the variants and writes each note
+        if problems := campaign.launch_problems():
+            raise CommandError(f"The demo campaign cannot launch: {problems[0]}")
         if campaign.state == Campaign.State.DRAFT:
             campaign.move_to(Campaign.State.ACTIVE, "Launched by demo_setup")
         if created or queued:
