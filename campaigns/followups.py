@@ -10,14 +10,13 @@ OutX may or may not have received it.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from django.db import IntegrityError, transaction
 
 from . import outx, pacing
 from .models import Campaign, ConnectionRequest, FollowUp, SendingAccount
 from .notes import NoteTemplateError, render_note
-from .sending import ACCOUNT_ERRORS, CALLS_STOPPED, action_decision, claim_timeout, pause_account_for
+from .sending import ACCOUNT_ERRORS, CALLS_STOPPED, action_decision, claim_tag, claim_timeout, pause_account_for
 
 State = FollowUp.State
 
@@ -68,7 +67,7 @@ def claim_next_followup(now: dt.datetime, summary) -> FollowUp | None:
             return None
         claimed = followup.move_to(
             State.SUBMITTING, "Follow-up: submitting to OutX.",
-            submitted_at=now, claimed_by=f"{uuid.uuid4().hex[:8]}", claimed_at=now, attempts=followup.attempts + 1,
+            submitted_at=now, claimed_by=claim_tag(), claimed_at=now, attempts=followup.attempts + 1,
         )
         if not claimed:
             return None

@@ -5,6 +5,9 @@ OutX's account-wide refusals (401, 404 no admin, 403, 429) do to it."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -19,6 +22,11 @@ ACCOUNT_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOff
 # Account states in which OutX would refuse every call, not only invitations.
 CALLS_STOPPED = (AccountState.INVALID_KEY, AccountState.NO_ADMIN, AccountState.EXTENSION_OFFLINE)
 HOUR = dt.timedelta(hours=1)
+
+
+def claim_tag() -> str:
+    """Who claimed a submission (host, process, a random part): for a person reading the row."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def claim_timeout() -> dt.timedelta:

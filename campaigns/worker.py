@@ -14,9 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -32,6 +30,7 @@ from .notes import check_note
 from .sending import (
     ACCOUNT_ERRORS,
     CALLS_STOPPED,
+    claim_tag,
     claim_timeout,
     pause_account_for,
     submission_decision,
@@ -42,7 +41,6 @@ logger = logging.getLogger(__name__)
 State = ConnectionRequest.State
 AccountState = SendingAccount.State
 
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 # An id no task has: asking for it costs nothing and tells whether OutX answers normally.
 PROBE_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -94,7 +92,8 @@ def run_tick(
     max_polls: int = 500,
 ) -> TickSummary:
     """One pass: recover crashed submissions, resume the account if due, look up profiles,
-    submit what pacing allows, poll what is due."""
+    queue due follow-ups, submit what pacing allows (follow-ups, then invitations), poll what
+    is due, and read the newest connections when that is due (acceptances, the brake)."""
     now = now or timezone.now()
     summary = TickSummary()
     account = SendingAccount.get()
@@ -285,7 +284,7 @@ def claim_next_request(now: dt.datetime, summary: TickSummary) -> ConnectionRequ
             State.SUBMITTING,
             "Submitting to OutX.",
             submitted_at=now,
-            claimed_by=f"{WORKER_ID}:{uuid.uuid4().hex[:8]}",
+            claimed_by=claim_tag(),
             claimed_at=now,
             attempts=request.attempts + 1,
         )
