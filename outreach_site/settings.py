@@ -5,6 +5,7 @@ The defaults give: SQLite, django-q2's ORM broker, and the built-in OutX sandbox
 site's own address. Production sets DATABASE_URL, REDIS_URL, OUTX_* and OUTX_SANDBOX=0.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -35,6 +36,20 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -43,11 +58,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=0")
     SECRET_KEY = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
 
-ALLOWED_HOSTS = [
-    host.strip()
-    for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if host.strip()
-]
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+# Only needed when the browser's origin differs from the Host the proxy passes on.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 # The web server's port: `make run` serves on it, and the default OutX base URL points at it.
 PORT = int(os.environ.get("PORT", "8000"))
@@ -63,6 +76,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "csp",
+    "axes",
     "campaigns",
 ]
 
@@ -82,7 +97,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "outreach_site.urls"
@@ -122,6 +140,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username and address is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -139,7 +163,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -151,6 +175,74 @@ STORAGES = {
         )
     },
 }
+
+# --- Security -----------------------------------------------------------------------------
+# With DEBUG on (`make run`) the site is plain http on 127.0.0.1; with DEBUG off it is HTTPS
+# only, normally gunicorn behind a TLS proxy. gunicorn trusts X-Forwarded-Proto from the
+# addresses in FORWARDED_ALLOW_IPS (default 127.0.0.1) and marks such requests https itself,
+# so Django needs no SECURE_PROXY_SSL_HEADER, which would believe the header from anyone.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    # Only for a server other than gunicorn, behind a proxy that always sets the header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: base.html hands htmx the token through hx-headers.
+CSRF_COOKIE_HTTPONLY = True
+# A working day; a stolen session cookie is worth less the sooner it expires.
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 12 * 60 * 60)
+
+# No inline script or style anywhere: every script and stylesheet is a file under /static/.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# Login throttling (django-axes): 5 wrong passwords for one username from one address lock
+# that pair out for DJANGO_LOGIN_LOCKOUT_MINUTES; the same username from elsewhere, and
+# everyone else, can still log in. Not by address alone: a team behind one office NAT would
+# lock each other out. A successful login clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a proxy every request comes from the proxy's address; DJANGO_PROXY_COUNT proxies
+# that each append to X-Forwarded-For make the client the entry that many from the right.
+CLIENT_IP_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+
+
+def client_ip_address(request) -> str | None:
+    """The client's address for login throttling: the one the outermost trusted proxy saw.
+
+    Counted from the right, because the left of X-Forwarded-For is whatever the client sent.
+    """
+    from django.conf import settings
+
+    count = settings.CLIENT_IP_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    if count and len(forwarded) >= count:
+        return forwarded[-count]
+    return request.META.get("REMOTE_ADDR")
+
+
+AXES_CLIENT_IP_CALLABLE = client_ip_address
 
 # --- OutX -------------------------------------------------------------------------------
 # The product talks to the sandbox and to the real OutX through the same client; only the
