@@ -28,6 +28,9 @@ MAX_PASTE_LINES = 1_000
 MAX_PASTE_BYTES = 100 * 1024
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_CSV_ROWS = 5_000
+# Real exports have a few dozen columns. The cap keeps a crafted header (thousands of
+# columns in a few KB) from costing the mapping page thousands of options per field.
+MAX_CSV_COLUMNS = 200
 
 # --- What a line or a row becomes -----------------------------------------------------------
 
@@ -216,6 +219,11 @@ def read_csv(data: bytes) -> CsvTable:
             if not any(cell.strip() for cell in record):
                 continue
             if headers is None:
+                if len(record) > MAX_CSV_COLUMNS:
+                    raise CsvError(
+                        f"The header row has {len(record):,} columns; at most {MAX_CSV_COLUMNS}. "
+                        "Remove the columns you do not need."
+                    )
                 headers = column_names(record)
                 continue
             if len(rows) == MAX_CSV_ROWS:
@@ -235,12 +243,18 @@ def read_csv(data: bytes) -> CsvTable:
 def column_names(header: list[str]) -> list[str]:
     """The header's names, each unique and none blank, so a person can tell the columns apart."""
     names: list[str] = []
+    # A set, and each name's next copy number remembered: a header of many equal names
+    # costs as much as any other (it was cubic: 4,000 columns of "a" took two minutes).
+    seen: set[str] = set()
+    next_copy: dict[str, int] = {}
     for index, cell in enumerate(header, start=1):
         name = cell.strip() or f"Column {index}"
-        candidate, copy = name, 2
-        while candidate in names:
+        candidate, copy = name, next_copy.get(name, 2)
+        while candidate in seen:
             candidate, copy = f"{name} ({copy})", copy + 1
         names.append(candidate)
+        seen.add(candidate)
+        next_copy[name] = copy
     return names
 
 

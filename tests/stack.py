@@ -178,7 +178,8 @@ def _seed(requests: int, campaigns: int, sandbox_fields: dict) -> None:
     account.working_days = [0, 1, 2, 3, 4, 5, 6]
     account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
     account.min_spacing_seconds = account.max_spacing_seconds = 0
-    account.daily_limit = account.weekly_limit = 10**6
+    # Pacing off: no caps (invitations, weekly, OutX's hourly actions), no spacing.
+    account.daily_limit = account.weekly_limit = account.hourly_action_limit = 10**6
     account.save()
     sandbox = SandboxSettings.get()
     for name, value in sandbox_fields.items():

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import outx
@@ -104,6 +105,19 @@ class ConnectionCheck:
         return messages.DEFAULT_TAGS[self.level]
 
 
+def without_key(text: str, key: str) -> str:
+    """`text` with the key masked, also as error messages spell it: stripped of a stray line
+    break or space (h11 names a header value it refuses as b'<key>\\n'), or escaped by repr()."""
+    spellings = {key, key.strip(), repr(key)[1:-1], repr(key.encode())[2:-1]}
+    for spelling in sorted(spellings, key=len, reverse=True):
+        if spelling:
+            text = text.replace(spelling, masked(key))
+    return text
+
+
+# An error report (the admins' error mail, with DEBUG off) lists each frame's variables: hide
+# them all, here and in the client's frames below, which hold the key.
+@sensitive_variables()
 def check_outx_connection() -> ConnectionCheck:
     """Ask OutX for a task nobody has: "unknown task" proves the key works and OutX answers."""
     key = settings.OUTX_API_KEY
@@ -130,4 +144,4 @@ def check_outx_connection() -> ConnectionCheck:
         # A task with the all-zero id should not exist, but any answer proves the key works.
         level, text = messages.SUCCESS, "OutX answered: the key works and the extension is online."
     # Belt and braces: an error's text must never carry the key to the page.
-    return ConnectionCheck(level, text.replace(key, masked(key)))
+    return ConnectionCheck(level, without_key(text, key))

@@ -1,0 +1,434 @@
+"""Only a campaign's owner or an admin changes anything: every URL that accepts a POST, walked
+as another user, answers 403 or 404 and changes no row.
+
+The URL conf is walked as Django resolves it (tests/test_login_required.py), and every URL that
+accepts a POST must be known here, so a mutating URL added later fails this file until someone
+says who may use it. The other security files import the world and the cases from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import resolve, reverse
+from django.utils import timezone
+
+from campaigns.forms.campaigns import CampaignForm
+from campaigns.forms.settings import SendingAccountForm
+from campaigns.importing import read_csv
+from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from campaigns.views.prospects import UPLOAD_SESSION_KEY
+from tests.test_login_required import all_pages
+
+URN = "urn:li:fsd_profile:ACoAASecurity{}"
+CSV_TEXT = "LinkedIn URL,First name\nhttps://www.linkedin.com/in/csv-person,Csv\n"
+
+# The sandbox's OutX API: reached with the API key, not a login, and exempt from CSRF as an
+# API for servers is (outx_sandbox/api.py). Without the key it answers 401.
+SANDBOX_API_POSTS = {
+    "outx_sandbox:send_connection_request",
+    "outx_sandbox:fetch_profile",
+    "outx_sandbox:fetch_connections",
+    "outx_sandbox:send_message",
+}
+# Django's own views that act only on the requester: their session or their own password.
+OWN_ACCOUNT = {"login", "logout", "password_change"}
+# The one product exception: any logged-in user may create a campaign, which is then theirs.
+CREATES_OWN = {"campaign_create"}
+
+
+# --- The world: three users, campaigns in each state, an upload waiting, the sandbox's log ----
+
+
+@dataclass
+class World:
+    owner: User
+    intruder: User
+    staff: User
+    owner_client: Client
+    intruder_client: Client
+    staff_client: Client
+    account: SendingAccount
+    draft: Campaign  # launchable: one queued prospect, a note that renders
+    active: Campaign
+    paused: Campaign
+    intruders_campaign: Campaign
+    queued: ConnectionRequest  # in the active campaign
+    uncertain: ConnectionRequest
+    uncertain_too: ConnectionRequest
+    owner_token: str  # a CSV upload waiting in the owner's session, for the draft campaign
+    intruders_token: str  # the intruder's own upload, for their own campaign
+
+    def client_for(self, who: str) -> Client:
+        return {"owner": self.owner_client, "staff": self.staff_client, "intruder": self.intruder_client}[who]
+
+
+def store_upload(client: Client, campaign: Campaign, text: str = CSV_TEXT) -> str:
+    """A CSV upload waiting for its column mapping, as step 1 of the import leaves it."""
+    token = f"token-{campaign.pk}-{time.monotonic_ns()}"
+    session = client.session
+    session[UPLOAD_SESSION_KEY] = {
+        "token": token,
+        "campaign": campaign.pk,
+        "stored_at": time.time(),
+        "filename": "prospects.csv",
+        "table": read_csv(text.encode()).to_json(),
+    }
+    session.save()
+    return token
+
+
+def add_request(campaign: Campaign, number: int, state=ConnectionRequest.State.QUEUED, **fields) -> ConnectionRequest:
+    prospect = Prospect.objects.create(profile_urn=URN.format(number), first_name=f"Person{number}")
+    return ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, state=state, **fields)
+
+
+def build_world(**client_options) -> World:
+    # No passwords: the clients log in directly, and hashing three would take a second.
+    owner = User.objects.create_user("ada")
+    intruder = User.objects.create_user("mallory")
+    staff = User.objects.create_user("root", is_staff=True, is_superuser=True)
+    clients = {}
+    for user in (owner, intruder, staff):
+        clients[user.username] = Client(**client_options)
+        clients[user.username].force_login(user)
+
+    account = SendingAccount.get()
+    note = "Hi {first_name|there}"
+    draft = Campaign.objects.create(name="Draft", owner=owner, note_template=note)
+    active = Campaign.objects.create(name="Active", owner=owner, note_template=note, state=Campaign.State.ACTIVE)
+    paused = Campaign.objects.create(name="Paused", owner=owner, note_template=note, state=Campaign.State.PAUSED)
+    intruders_campaign = Campaign.objects.create(name="Mallory's", owner=intruder, note_template=note)
+    add_request(draft, 1)
+    add_request(paused, 2)
+    queued = add_request(active, 3)
+    uncertain = add_request(active, 4, state=ConnectionRequest.State.UNCERTAIN, submitted_at=timezone.now())
+    uncertain_too = add_request(active, 5, state=ConnectionRequest.State.UNCERTAIN, submitted_at=timezone.now())
+    for campaign in (draft, active, paused):
+        campaign.freeze_queued_notes()
+
+    if apps.is_installed("outx_sandbox"):
+        from outx_sandbox.models import Delivery, SandboxSettings, SandboxTask
+
+        SandboxSettings.get()
+        now = timezone.now()
+        # Completed already, so the control page's GET (which completes due tasks) has nothing to do.
+        task = SandboxTask.objects.create(
+            task_type=SandboxTask.TaskType.SEND_CONNECTION_REQUEST, task_input={"profile_urn": URN.format(9)},
+            status=SandboxTask.Status.COMPLETED, task_output={"sent": True},
+            created_at=now - dt.timedelta(minutes=5), complete_after=now - dt.timedelta(minutes=4),
+        )
+        Delivery.objects.create(task=task, profile_urn=URN.format(9), note="Hi", delivered_at=now)
+
+    return World(
+        owner=owner, intruder=intruder, staff=staff,
+        owner_client=clients["ada"], intruder_client=clients["mallory"], staff_client=clients["root"],
+        account=account, draft=draft, active=active, paused=paused, intruders_campaign=intruders_campaign,
+        queued=queued, uncertain=uncertain, uncertain_too=uncertain_too,
+        owner_token=store_upload(clients["ada"], draft),
+        intruders_token=store_upload(clients["mallory"], intruders_campaign),
+    )
+
+
+def snapshot() -> dict[str, list[dict]]:
+    """Every row of the product's and the sandbox's tables, and the users."""
+    models = [*apps.get_app_config("campaigns").get_models(), User]
+    if apps.is_installed("outx_sandbox"):
+        models += apps.get_app_config("outx_sandbox").get_models()
+    rows = {model._meta.label: list(model._default_manager.order_by("pk").values()) for model in models}
+    for user in rows["auth.User"]:
+        del user["last_login"]  # each test login sets it
+    return rows
+
+
+def form_data(form: forms.BaseForm, **changes) -> dict:
+    """What a browser posts for `form` as it is shown (its initial values), with `changes`."""
+    data: dict = {}
+    for name, form_field in form.fields.items():
+        value = form[name].value()
+        if isinstance(form_field.widget, forms.CheckboxInput):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, (list, tuple)):
+            data[name] = [str(item) for item in value]
+        elif value is not None:
+            data[name] = form_field.widget.format_value(value) or ""
+    for name, value in changes.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data
+
+
+def sandbox_settings_data(**changes) -> dict:
+    from outx_sandbox.forms import SandboxSettingsForm
+    from outx_sandbox.models import SandboxSettings
+
+    return form_data(SandboxSettingsForm(instance=SandboxSettings.get()), **changes)
+
+
+# --- Every mutating URL, with plausible data -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    url_name: str
+    label: str
+    url: Callable[[World], str]
+    data: Callable[[World], dict]  # called for every POST: a file can be read once only
+    allowed: str = "owner"  # who may: the campaign's "owner" (or staff), or "staff" only
+    changes: bool = True  # whether the allowed user's POST changes rows
+    works: tuple[int, ...] = (200, 302)  # what the allowed user's POST answers
+    intruder_urls: Callable[[World], list[str]] = lambda world: []  # more ways in to try
+
+    @property
+    def id(self) -> str:
+        return f"{self.url_name}-{self.label}"
+
+
+def no_data(world: World) -> dict:
+    return {}
+
+
+def campaign_url(name: str, which: str, *extra) -> Callable[[World], str]:
+    return lambda world: reverse(name, args=[getattr(world, which).pk, *extra])
+
+
+CASES = [
+    Case(
+        "campaign_edit", "save", campaign_url("campaign_edit", "draft"),
+        lambda w: form_data(CampaignForm(instance=w.draft), name="Renamed", note_template="Hello {first_name|there}"),
+    ),
+    Case("campaign_action", "launch", campaign_url("campaign_action", "draft", "launch"), no_data),
+    Case("campaign_action", "pause", campaign_url("campaign_action", "active", "pause"), no_data),
+    Case("campaign_action", "resume", campaign_url("campaign_action", "paused", "resume"), no_data),
+    Case("campaign_action", "archive", campaign_url("campaign_action", "active", "archive"), no_data),
+    Case("request_action", "retry", campaign_url("request_action", "uncertain", "retry"), no_data),
+    Case("request_action", "close", campaign_url("request_action", "uncertain_too", "close"), no_data),
+    Case("request_action", "remove", campaign_url("request_action", "queued", "remove"), no_data),
+    Case(
+        "prospects_add", "paste", campaign_url("prospects_add", "draft"),
+        lambda w: {"profiles": "https://www.linkedin.com/in/someone-new\nurn:li:fsd_profile:ACoAANewPerson"},
+    ),
+    # Step 1 keeps the file in the uploader's session (no row yet) and redirects to step 2.
+    Case(
+        "prospects_import", "upload", campaign_url("prospects_import", "draft"),
+        lambda w: {"csv_file": SimpleUploadedFile("prospects.csv", CSV_TEXT.encode(), content_type="text/csv")},
+        changes=False, works=(302,),
+    ),
+    Case(
+        "prospects_import_map", "import",
+        lambda w: reverse("prospects_import_map", args=[w.draft.pk, w.owner_token]),
+        lambda w: {"profile_url": "0", "first_name": "1"},
+        # The intruder's own upload (for their own campaign) does not open another's campaign.
+        intruder_urls=lambda w: [reverse("prospects_import_map", args=[w.draft.pk, w.intruders_token])],
+    ),
+    Case(
+        "settings", "save", lambda w: reverse("settings"),
+        lambda w: form_data(SendingAccountForm(instance=SendingAccount.get()), daily_limit="7"),
+        allowed="staff",
+    ),
+    Case(
+        "settings_resume_account", "pause", lambda w: reverse("settings_resume_account"),
+        lambda w: {"action": "pause"}, allowed="staff",
+    ),
+    # It calls OutX and changes no row; an admin's answer says whether OutX answered.
+    Case(
+        "settings_test_connection", "test", lambda w: reverse("settings_test_connection"), no_data,
+        allowed="staff", changes=False,
+    ),
+]
+if settings.OUTX_SANDBOX:
+    CASES += [
+        Case(
+            "outx_sandbox:control", "switches", lambda w: reverse("outx_sandbox:control"),
+            lambda w: sandbox_settings_data(wrong_key="on", latency_ms="5"), allowed="staff",
+        ),
+        Case("outx_sandbox:reset", "reset", lambda w: reverse("outx_sandbox:reset"), no_data, allowed="staff"),
+    ]
+CASE_IDS = [case.id for case in CASES]
+COVERED = {case.url_name for case in CASES}
+
+
+# --- Which URLs accept a POST ----------------------------------------------------------------
+
+
+def view_name(url: str) -> str:
+    return resolve(url).view_name
+
+
+def is_admin(name: str) -> bool:
+    return name.startswith("admin:")
+
+
+def post_accepting_urls(user: User) -> list[tuple[str, str]]:
+    """(view name, sample URL) of every URL whose view takes a POST from `user` (anything but 405).
+
+    Each view's method check (require_POST, require_http_methods, a class's handlers) runs
+    before its permission check, so another user's POST tells the methods apart too.
+    """
+    found = []
+    for url, _ in all_pages():
+        client = Client()
+        client.force_login(user)  # afresh: the walk posts to the logout URLs as well
+        if client.post(url).status_code != 405:
+            found.append((view_name(url), url))
+    return found
+
+
+def admin_model(name: str):
+    """The model an admin URL name such as `admin:campaigns_campaign_change` is about, if any."""
+    for model in admin.site._registry:
+        if name.startswith(f"admin:{model._meta.app_label}_{model._meta.model_name}_"):
+            return model
+    return None
+
+
+def concrete_url(sample_url: str, world: World) -> str:
+    """The walked sample URL with real objects in place of `1` and `x`."""
+    match = resolve(sample_url)
+    if match.url_name is None:  # the admin's unnamed redirects and catch-all
+        return sample_url
+    name, kwargs = match.view_name, dict(match.kwargs)
+    if "pk" in kwargs:
+        kwargs["pk"] = (world.uncertain if name.startswith("request") else world.draft).pk
+    if "token" in kwargs:
+        kwargs["token"] = world.owner_token
+    if "action" in kwargs:
+        kwargs["action"] = "launch" if name == "campaign_action" else "retry"
+    if is_admin(name):
+        model = admin_model(name)
+        instance = model._default_manager.order_by("pk").first() if model else None
+        for key in ("object_id", "id"):
+            if key in kwargs and instance is not None:
+                kwargs[key] = str(instance.pk)
+    return reverse(name, kwargs=kwargs)
+
+
+# --- The tests -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db, settings):
+    # The connection test calls OutX: nothing listens on port 9, so it fails at once.
+    settings.OUTX_BASE_URL = "http://127.0.0.1:9"
+    return build_world()
+
+
+def test_every_url_that_accepts_a_post_is_known_here(world):
+    accepting = {name for name, _ in post_accepting_urls(world.intruder)}
+
+    product = {name for name in accepting if not is_admin(name) and name not in SANDBOX_API_POSTS}
+    # A new mutating URL needs a Case above (or, like campaign_create, a reason it is open).
+    assert product == COVERED | CREATES_OWN | OWN_ACCOUNT
+    if settings.OUTX_SANDBOX:
+        assert SANDBOX_API_POSTS <= accepting
+    assert any(is_admin(name) for name in accepting)  # checked by the admin test below
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_another_user_is_refused_and_changes_nothing(case, world):
+    url = case.url(world)
+    before = snapshot()
+
+    for attempt in [url, *case.intruder_urls(world)]:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = world.intruder_client.post(attempt, case.data(world), **headers)
+            assert response.status_code in (403, 404), f"{attempt} answered {response.status_code}"
+        response = world.intruder_client.get(attempt)
+        assert response.status_code in (403, 404, 405), f"GET {attempt} answered {response.status_code}"
+
+    assert snapshot() == before
+    # The same POST from whoever may make it goes through: the refusal came from the permission.
+    response = world.client_for(case.allowed).post(url, case.data(world))
+    assert response.status_code in case.works, f"{case.allowed} got {response.status_code}"
+    assert (snapshot() != before) is case.changes
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_a_get_changes_nothing_even_for_whoever_may_post(case, world):
+    before = snapshot()
+
+    response = world.client_for(case.allowed).get(case.url(world))
+
+    assert response.status_code in (200, 405)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("who", ["intruder", "staff"])
+def test_no_get_anywhere_changes_a_row(world, who):
+    """Every URL of the site, fetched with real objects in it: a GET only reads."""
+    client = world.client_for(who)
+    before = snapshot()
+
+    for sample, _ in all_pages():
+        url = concrete_url(sample, world)
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            client.get(url, **headers)
+            assert snapshot() == before, f"GET {url} changed rows"
+
+
+def test_the_owner_may_not_use_the_staff_only_urls(world):
+    for case in CASES:
+        if case.allowed == "staff":
+            before = snapshot()
+            assert world.owner_client.post(case.url(world), case.data(world)).status_code == 403
+            assert snapshot() == before
+
+
+def test_creating_a_campaign_is_open_to_everyone_and_makes_it_theirs(world):
+    """The exception: no campaign to own yet. Whatever the form says, the poster owns it."""
+    data = form_data(
+        CampaignForm(), name="Mallory's second", note_template="Hi", owner=str(world.owner.pk), state="active",
+    )
+
+    response = world.intruder_client.post(reverse("campaign_create"), data)
+
+    assert response.status_code == 302
+    created = Campaign.objects.get(name="Mallory's second")
+    assert created.owner == world.intruder
+    assert created.state == Campaign.State.DRAFT
+
+
+def test_the_admin_sends_a_non_staff_user_to_its_login_and_changes_nothing(world):
+    before = snapshot()
+    accepting = post_accepting_urls(world.intruder)
+    admin_urls = [concrete_url(url, world) for name, url in accepting if is_admin(name)]
+    assert reverse("admin:campaigns_campaign_change", args=[world.draft.pk]) in admin_urls
+
+    for url in admin_urls:
+        if view_name(url) in ("admin:login", "admin:logout"):
+            continue
+        client = Client()
+        client.force_login(world.intruder)
+        response = client.post(url, {"name": "Hijacked", "state": "archived", "post": "yes"})
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login")), url
+
+    assert snapshot() == before
+
+
+def test_the_sandbox_api_wants_its_key_not_a_login(world):
+    if not settings.OUTX_SANDBOX:
+        pytest.skip("the sandbox is switched off")
+    before = snapshot()
+    body = {"profile_urn": URN.format(1), "note": "Hi", "profile_slug": "ada", "recipient_urn": URN.format(1),
+            "message": "Hi"}
+
+    for name in SANDBOX_API_POSTS:
+        response = world.intruder_client.post(reverse(name), body, content_type="application/json")
+        assert response.status_code == 401, name
+
+    assert snapshot() == before
