@@ -168,9 +168,14 @@ class OutxClient:
         read_timeout: float = 20.0,
         transport: httpx.BaseTransport | None = None,
     ):
+        # A key pasted or read from a file often ends in a line break; no key has one.
+        api_key = api_key.strip()
+        # A key with characters no HTTP header can carry is refused here, before any call: httpx
+        # would fail later with a message quoting the header, key and all.
+        self.key_is_usable = all(0x21 <= ord(char) <= 0x7E for char in api_key)
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            headers={"x-api-key": api_key, "Accept": "application/json"},
+            headers={"x-api-key": api_key if self.key_is_usable else "", "Accept": "application/json"},
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             transport=transport,
             follow_redirects=False,
@@ -254,6 +259,13 @@ class OutxClient:
         return TaskCreated(task_id=task_id, message=str(data.get("message", "")))
 
     def _call(self, method: str, path: str, **kwargs) -> dict[str, Any]:
+        if not self.key_is_usable:
+            error = OutxConnectionError(
+                "OUTX_API_KEY has characters an HTTP header cannot carry (a space, a line break inside, "
+                "an accented letter); nothing was sent to OutX."
+            )
+            error.may_have_reached_outx = False
+            raise error
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.ConnectTimeout:
@@ -264,6 +276,11 @@ class OutxClient:
             raise OutxTimeout("OutX did not answer in time.") from None
         except httpx.ConnectError as exc:
             error = OutxConnectionError(f"Could not connect to OutX: {exc}")
+            error.may_have_reached_outx = False
+            raise error from None
+        except httpx.LocalProtocolError:
+            # Refused before sending; httpx's message may quote a header, so it is left out.
+            error = OutxConnectionError("The request to OutX could not be built; nothing was sent.")
             error.may_have_reached_outx = False
             raise error from None
         except httpx.TransportError as exc:

@@ -251,7 +251,7 @@ OUTX_SANDBOX_API_KEY = os.environ.get("OUTX_SANDBOX_API_KEY", "sandbox-key")
 OUTX_BASE_URL = os.environ.get("OUTX_BASE_URL") or (
     f"http://127.0.0.1:{PORT}/outx-sandbox" if OUTX_SANDBOX else "https://api.outx.ai"
 )
-OUTX_API_KEY = os.environ.get("OUTX_API_KEY") or (OUTX_SANDBOX_API_KEY if OUTX_SANDBOX else "")
+OUTX_API_KEY = (os.environ.get("OUTX_API_KEY") or (OUTX_SANDBOX_API_KEY if OUTX_SANDBOX else "")).strip()
 # Connecting should be quick; OutX creates a task and answers at once, so a slow answer is
 # a sign of trouble. A POST that times out while reading becomes `uncertain`, never retried.
 OUTX_CONNECT_TIMEOUT = env_float("OUTX_CONNECT_TIMEOUT", 5.0)
@@ -294,3 +294,7 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# Error reports (the mail to ADMINS, the debug page) hide settings whose names look secret;
+# these also hide the broker and database URLs, which may carry passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "outreach_site.reporting.SecretsHidingFilter"
