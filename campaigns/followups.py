@@ -16,7 +16,15 @@ from django.db import IntegrityError, transaction
 from . import outx, pacing
 from .models import Campaign, ConnectionRequest, FollowUp, SendingAccount
 from .notes import NoteTemplateError, render_note
-from .sending import ACCOUNT_ERRORS, CALLS_STOPPED, action_decision, claim_tag, claim_timeout, pause_account_for
+from .sending import (
+    ACCOUNT_ERRORS,
+    CALLS_STOPPED,
+    action_decision,
+    claim_tag,
+    claim_timeout,
+    pause_account_for,
+    record_post,
+)
 
 State = FollowUp.State
 
@@ -79,40 +87,10 @@ def claim_next_followup(now: dt.datetime, summary) -> FollowUp | None:
 def submit_due_followups(client: outx.OutxClient, now: dt.datetime, summary) -> bool:
     """Submit the follow-ups pacing allows; returns False if OutX was in trouble."""
     while (followup := claim_next_followup(now, summary)) is not None:
-        release = {"claimed_by": "", "claimed_at": None}
-        try:
-            created = client.send_message(followup.request.prospect.profile_urn, followup.message)
-        except outx.OutxBadRequest as error:
-            followup.move_to(State.FAILED, f"Follow-up: OutX refused it: {error.message}", last_error=error.message, **release)
-            continue
-        except ACCOUNT_ERRORS as error:
-            followup.move_to(
-                State.QUEUED, f"Follow-up: not submitted, OutX answered {error.status_code} ({error.message}).",
-                last_error=error.message, submitted_at=None, **release,
-            )
-            pause_account_for(error, now)
-            summary.problems.append(error.message)
+        post = lambda: client.send_message(followup.request.prospect.profile_urn, followup.message)  # noqa: E731
+        if not record_post(followup, post, now, summary, what="Follow-up"):
             return False
-        except outx.OutxError as error:
-            if error.may_have_reached_outx:
-                followup.move_to(
-                    State.UNCERTAIN,
-                    f"Follow-up: OutX may or may not have received it ({error.message}). "
-                    "It will not be sent again unless a person retries it.",
-                    last_error=error.message, **release,
-                )
-            else:
-                followup.move_to(
-                    State.QUEUED, f"Follow-up: could not reach OutX ({error.message}); it waits in the queue.",
-                    last_error=error.message, submitted_at=None, **release,
-                )
-            summary.problems.append(error.message)
-            return False
-        followup.move_to(
-            State.PENDING, "Follow-up: OutX created the task; waiting for the extension to send it.",
-            outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(now), last_error="", **release,
-        )
-        summary.followups += 1
+        summary.followups += followup.state == State.PENDING
     return True
 
 

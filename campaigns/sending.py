@@ -5,15 +5,19 @@ OutX's account-wide refusals (401, 404 no admin, 403, 429) do to it."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 import uuid
 import zoneinfo
+from collections.abc import Callable
 
 from django.conf import settings
 
 from . import outx, pacing
 from .models import ConnectionRequest, FollowUp, SendingAccount
+
+logger = logging.getLogger(__name__)
 
 State = ConnectionRequest.State
 AccountState = SendingAccount.State
@@ -125,3 +129,55 @@ def weekly_window_frees_at(now: dt.datetime) -> dt.datetime:
         .first()
     )
     return (oldest + pacing.WEEK) if oldest else now + dt.timedelta(days=1)
+
+
+def record_post(item, post: Callable[[], outx.TaskCreated], now: dt.datetime, summary, *, what: str) -> bool:
+    """Make the POST for one claimed `submitting` item (an invitation or a follow-up) and give
+    OutX's answer its effect — the one place that decides what may be sent again.
+
+    `what` names the item in the causes ("Invitation", "Follow-up"). Returns whether OutX
+    answered normally (a task, or a 400 refusal); if not, the pass submits no more.
+    """
+    release = {"claimed_by": "", "claimed_at": None}
+    try:
+        created = post()
+    except outx.OutxBadRequest as error:
+        item.move_to("failed", f"{what}: OutX refused it: {error.message}", last_error=error.message, **release)
+        summary.failed += 1
+        return True
+    except ACCOUNT_ERRORS as error:
+        item.move_to(
+            "queued", f"{what}: not submitted, OutX answered {error.status_code} ({error.message}); it waits in the queue.",
+            last_error=error.message, submitted_at=None, **release,
+        )
+        pause_account_for(error, now)
+        summary.problems.append(error.message)
+        return False
+    except outx.OutxError as error:
+        if error.may_have_reached_outx:
+            item.move_to(
+                "uncertain",
+                f"{what}: OutX may or may not have received it ({error.message}). "
+                "It will not be sent again unless a person retries it.",
+                last_error=error.message, **release,
+            )
+            summary.uncertain += 1
+        else:
+            item.move_to(
+                "queued", f"{what}: could not reach OutX ({error.message}); nothing was sent, it waits in the queue.",
+                last_error=error.message, submitted_at=None, **release,
+            )
+        summary.problems.append(error.message)
+        return False
+    moved = item.move_to(
+        "pending", f"{what}: OutX created the task; waiting for the extension to perform it.",
+        outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(now), last_error="", **release,
+    )
+    if not moved:
+        # The claim expired while the call ran and the item was marked uncertain. OutX did
+        # receive it: keep the task id where the person deciding will see it.
+        logger.error("%s %s was no longer submitting when OutX answered task %s", what, item.pk, created.task_id)
+        type(item).objects.filter(pk=item.pk, outx_task_id=None).update(
+            outx_task_id=created.task_id, last_error=f"OutX did receive it late (task {created.task_id})."
+        )
+    return True

@@ -33,6 +33,7 @@ from .sending import (
     claim_tag,
     claim_timeout,
     pause_account_for,
+    record_post,
     submission_decision,
 )
 
@@ -296,70 +297,15 @@ def claim_next_request(now: dt.datetime, summary: TickSummary) -> ConnectionRequ
     return request
 
 
-def submit_claimed(client: outx.OutxClient, request: ConnectionRequest, now: dt.datetime, summary: TickSummary) -> bool:
-    """POST one claimed request and record what OutX answered.
-
-    Returns whether OutX answered normally (a task or a 400): if not, this pass submits no more.
-    """
-    release = {"claimed_by": "", "claimed_at": None}
-    try:
-        created = client.send_connection_request(request.prospect.profile_urn, request.note)
-    except outx.OutxBadRequest as error:
-        request.move_to(State.FAILED, f"OutX refused the request: {error.message}", last_error=error.message, **release)
-        summary.failed += 1
-        return True
-    except ACCOUNT_ERRORS as error:
-        request.move_to(
-            State.QUEUED,
-            f"Not submitted: OutX answered {error.status_code} ({error.message}); it waits in the queue.",
-            last_error=error.message, submitted_at=None, **release,
-        )
-        pause_account_for(error, now)
-        summary.problems.append(error.message)
-        return False
-    except outx.OutxError as error:
-        if error.may_have_reached_outx:
-            request.move_to(
-                State.UNCERTAIN,
-                f"OutX may or may not have received this invitation ({error.message}). "
-                "It will not be sent again unless a person retries it.",
-                last_error=error.message, **release,
-            )
-            summary.uncertain += 1
-        else:
-            request.move_to(
-                State.QUEUED,
-                f"Could not reach OutX ({error.message}); nothing was sent, it waits in the queue.",
-                last_error=error.message, submitted_at=None, **release,
-            )
-        summary.problems.append(error.message)
-        return False
-    else:
-        moved = request.move_to(
-            State.PENDING,
-            "OutX created the task; waiting for the extension to send the invitation.",
-            outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(now), last_error="", **release,
-        )
-        if moved:
-            summary.submitted += 1
-        else:
-            # Our claim expired while the call ran and the request was marked uncertain. OutX
-            # did receive it: keep the task id where the person deciding will see it.
-            logger.error("Request %s was no longer submitting when OutX answered task %s", request.pk, created.task_id)
-            ConnectionRequest.objects.filter(pk=request.pk, outx_task_id=None).update(
-                outx_task_id=created.task_id,
-                last_error=f"OutX did receive this request late (task {created.task_id}).",
-            )
-        return True
-
-
 def submit_due_requests(client: outx.OutxClient, now: dt.datetime, summary: TickSummary, limit: int | None = None) -> None:
     while limit is None or summary.submitted < limit:
         request = claim_next_request(now, summary)
         if request is None:
             return
-        if not submit_claimed(client, request, now, summary):
+        post = lambda: client.send_connection_request(request.prospect.profile_urn, request.note)  # noqa: E731
+        if not record_post(request, post, now, summary, what="Invitation"):
             return
+        summary.submitted += request.state == State.PENDING
 
 
 def recover_abandoned_submissions(now: dt.datetime, summary: TickSummary) -> None:

@@ -168,7 +168,7 @@ def test_400_fails_the_request_with_outx_reason(account, owner, settings):
     summary = run_tick(now=seconds(0), client=client)
     request = ConnectionRequest.objects.get()
     assert (summary.failed, request.state, request.last_error) == (1, State.FAILED, reason)
-    assert request.events.last().cause == f"OutX refused the request: {reason}"
+    assert request.events.last().cause == f"Invitation: OutX refused it: {reason}"
 
 
 @pytest.mark.parametrize(
@@ -257,7 +257,7 @@ def test_a_refused_connection_on_the_post_leaves_it_queued(account, owner, setti
     summary = run_tick(now=seconds(0))
     request = ConnectionRequest.objects.get()
     assert (summary.submitted, request.state, request.submitted_at) == (0, State.QUEUED, None)
-    assert request.events.last().cause.startswith("Could not reach OutX")
+    assert request.events.last().cause.startswith("Invitation: could not reach OutX")
 
 
 def test_status_call_failures_are_retried_later(sandbox, account, owner):
