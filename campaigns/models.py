@@ -277,18 +277,25 @@ class Campaign(models.Model):
         ConnectionRequest.objects.bulk_update([note.request for note in notes], ["note", "note_problem"])
 
     def assign_variants(self) -> None:
-        """Spread queued requests without a valid variant over the variants, evening the counts."""
+        """Spread the queued requests over the variants so that every variant ends up with as
+        many requests as the others, counting those already submitted (which keep theirs).
+
+        Queued notes are not final, so a variant added later gets its share of the queue.
+        """
         labels = list(self.variants())
         counts = dict.fromkeys(labels, 0)
-        for row in self.requests.filter(variant__in=labels).values("variant").annotate(n=models.Count("id")):
+        submitted = self.requests.exclude(state=RequestState.QUEUED).filter(variant__in=labels)
+        for row in submitted.values("variant").annotate(n=models.Count("id")).order_by():
             counts[row["variant"]] = row["n"]
-        unassigned = list(
-            self.requests.filter(state=RequestState.QUEUED).exclude(variant__in=labels).order_by("id")
-        )
-        for request in unassigned:
-            request.variant = min(labels, key=lambda label: (counts[label], label))
-            counts[request.variant] += 1
-        ConnectionRequest.objects.bulk_update(unassigned, ["variant"])
+        queued = list(self.requests.filter(state=RequestState.QUEUED).order_by("id"))
+        changed = []
+        for request in queued:
+            label = min(labels, key=lambda label: (counts[label], label))
+            counts[label] += 1
+            if request.variant != label:
+                request.variant = label
+                changed.append(request)
+        ConnectionRequest.objects.bulk_update(changed, ["variant"])
 
     def variant_stats(self) -> list[dict]:
         """Per variant: invitations sent (including accepted), accepted, and the acceptance rate."""

@@ -205,3 +205,19 @@ def test_invitations_and_follow_ups_share_the_hourly_action_cap(account, owner):
     assert not decision.allowed and "2 LinkedIn actions in the last hour" in decision.reason
     assert pacing.action_decision(account, timezone.now(), actions_last_hour=1).allowed
     assert campaign.requests.count() == 2
+
+
+def test_a_variant_added_later_gets_its_share_of_the_queue(owner):
+    campaign = Campaign.objects.create(name="Later B", owner=owner, note_template="A {first_name}")
+    for i in range(6):
+        prospect = Prospect.objects.create(profile_urn=f"urn:li:fsd_profile:ACoAALater{i:03d}", first_name=f"P{i}")
+        ConnectionRequest.objects.create(campaign=campaign, prospect=prospect)
+    campaign.freeze_queued_notes()
+    first = campaign.requests.order_by("id").first()
+    ConnectionRequest.objects.filter(pk=first.pk).update(state=State.SENT)  # already out: keeps A
+    campaign.note_template_b = "B {first_name}"
+    campaign.save()
+    campaign.freeze_queued_notes()
+    assert sorted(campaign.requests.values_list("variant", flat=True)) == ["A", "A", "A", "B", "B", "B"]
+    assert campaign.requests.get(pk=first.pk).variant == "A"
+    assert all(r.note.startswith(r.variant) for r in campaign.requests.filter(state=State.QUEUED))
