@@ -1,4 +1,5 @@
-"""The campaign form: a name and a note template that OutX will accept for every queued prospect."""
+"""The campaign form: a name, up to three note variants that OutX will accept for every queued
+prospect, the follow-up message sent after an acceptance, and the safety brake."""
 
 from __future__ import annotations
 
@@ -6,18 +7,64 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from ..models import Campaign, RenderedNote
-from ..notes import normalise_line_breaks
+from ..notes import js_trim, normalise_line_breaks
 
 # A campaign may queue hundreds of prospects; the form lists this many and counts the rest.
 LISTED_BLOCKED_NOTES = 10
 
 
 class CampaignForm(forms.ModelForm):
+    # Declared to bound it: a rate above 100% would pause every campaign.
+    brake_min_acceptance_percent = forms.IntegerField(
+        label="Minimum acceptance rate (%)", min_value=0, max_value=100, required=False,
+        help_text="The campaign pauses itself when fewer of its answered invitations are accepted.",
+    )
+
     class Meta:
         model = Campaign
-        fields = ["name", "note_template"]
-        labels = {"name": "Name", "note_template": "Note"}
-        widgets = {"note_template": forms.Textarea(attrs={"rows": 6})}
+        fields = [
+            "name", "note_template", "note_template_b", "note_template_c",
+            "followup_template", "followup_delay_minutes",
+            "brake_min_invitations", "brake_min_acceptance_percent",
+        ]
+        # The variants' labels do not repeat "Note": their fieldset's legend says it.
+        labels = {
+            "name": "Name", "note_template": "Note", "note_template_b": "Variant B", "note_template_c": "Variant C",
+            "followup_template": "Follow-up message", "followup_delay_minutes": "Follow-up delay (minutes)",
+            "brake_min_invitations": "Brake after this many invitations",
+        }
+        help_texts = {
+            "followup_template": "Sent once to each invitee who accepts. Optional; the same variables as the note.",
+            "followup_delay_minutes": "How long after the acceptance is seen (1440 = one day).",
+        }
+        widgets = {
+            "note_template": forms.Textarea(attrs={"rows": 6}),
+            "note_template_b": forms.Textarea(attrs={"rows": 4}),
+            "note_template_c": forms.Textarea(attrs={"rows": 4}),
+            "followup_template": forms.Textarea(attrs={"rows": 6}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        # A follow-up of spaces only is refused with its reason, not quietly taken for "none".
+        self.fields["followup_template"].strip = False
+        # Left empty (or not posted at all), a number keeps its current value: the default at first.
+        for name in ("followup_delay_minutes", "brake_min_invitations", "brake_min_acceptance_percent"):
+            self.fields[name].required = False
+
+    def clean_followup_delay_minutes(self) -> int:
+        return self.number_or_current("followup_delay_minutes")
+
+    def clean_brake_min_invitations(self) -> int:
+        return self.number_or_current("brake_min_invitations")
+
+    def clean_brake_min_acceptance_percent(self) -> int:
+        return self.number_or_current("brake_min_acceptance_percent")
+
+    def number_or_current(self, name: str) -> int:
+        value = self.cleaned_data[name]
+        return getattr(self.instance, name) if value is None else value
 
     def clean_note_template(self) -> str:
         # Browsers submit CRLF; the counter and OutX see LF, so store what they count.
@@ -29,6 +76,33 @@ class CampaignForm(forms.ModelForm):
             blocked = [note for note in self.instance.rendered_notes(template) if note.blocks_launch]
             if blocked:
                 raise ValidationError(blocked_note_messages(blocked))
+        return template
+
+    def clean_note_template_b(self) -> str:
+        return self.clean_variant("B")
+
+    def clean_note_template_c(self) -> str:
+        return self.clean_variant("C")
+
+    def clean_variant(self, label: str) -> str:
+        """A variant is checked like the note, against the queued prospects it is given to."""
+        template = normalise_line_breaks(self.cleaned_data[Campaign.VARIANT_FIELDS[label]])
+        if not js_trim(template):
+            return ""  # no variant
+        problems = self.instance.template_problems(template)
+        if problems:
+            raise ValidationError(problems)
+        if self.instance.pk:
+            blocked = [note for note in self.instance.rendered_notes(template, variant=label) if note.blocks_launch]
+            if blocked:
+                raise ValidationError(blocked_note_messages(blocked))
+        return template
+
+    def clean_followup_template(self) -> str:
+        template = normalise_line_breaks(self.cleaned_data["followup_template"])
+        problems = self.instance.followup_problems(template)
+        if problems:
+            raise ValidationError(problems)
         return template
 
 

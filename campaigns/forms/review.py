@@ -6,9 +6,9 @@ import datetime as dt
 import zoneinfo
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 
-from ..models import Campaign, ConnectionRequest, RequestState
+from ..models import Campaign, ConnectionRequestQuerySet, RequestState
 
 
 class ReviewFilterForm(forms.Form):
@@ -37,6 +37,10 @@ class ReviewFilterForm(forms.Form):
         label="Search", required=False, max_length=200,
         help_text="Name, company or note.",
     )
+    old_unanswered = forms.BooleanField(
+        label="Only invitations unanswered for over 3 weeks", required=False,
+        help_text="Sent more than 3 weeks ago and still not accepted.",
+    )
 
     def __init__(self, *args, time_zone: str = "UTC", **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -51,7 +55,7 @@ class ReviewFilterForm(forms.Form):
             self.add_error("date_to", "The end date is before the start date.")
         return cleaned
 
-    def filter_requests(self, requests: QuerySet[ConnectionRequest]) -> QuerySet[ConnectionRequest]:
+    def filter_requests(self, requests: ConnectionRequestQuerySet) -> ConnectionRequestQuerySet:
         """`requests` narrowed by every filter that is valid, newest submission first.
 
         Call after is_valid(): a field with an error is left out (and shown as an error).
@@ -61,6 +65,8 @@ class ReviewFilterForm(forms.Form):
         requests = requests.filter(state=state) if state else requests.exclude(state=RequestState.QUEUED)
         if data.get("campaign"):
             requests = requests.filter(campaign=data["campaign"])
+        if data.get("old_unanswered"):
+            requests = requests.old_unanswered()
         if data.get("date_from"):
             requests = requests.filter(submitted_at__gte=self._day_start(data["date_from"]))
         if data.get("date_to"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -29,7 +30,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from .. import pacing
 from ..charts import Segment, progress_segments
 from ..forms.campaigns import CampaignForm
-from ..models import Campaign, ConnectionRequest, SendingAccount
+from ..models import OLD_INVITATION_AGE, Campaign, ConnectionRequest, FollowUp, SendingAccount
 from ..sending import submission_decision
 
 State = ConnectionRequest.State
@@ -38,11 +39,33 @@ CampaignState = Campaign.State
 CAMPAIGNS_PER_PAGE = 25
 REQUESTS_PER_PAGE = 50
 
-# States the live status treats as settled: nothing moves a request out of them by itself.
-# `sent` may later become `accepted`, but acceptance tracking is not built yet, so it counts as
-# settled for now; `uncertain` moves only by a person's action, which reloads their page.
+# States the live status treats as settled: nothing moves a request out of them by itself soon.
+# `sent` may become `accepted` days or weeks later, or never: polling for that would never stop,
+# so an acceptance shows at the next page load (or with the next change while the page polls).
+# `uncertain` moves only by a person's action, which reloads their page.
 SETTLED_STATES = ConnectionRequest.FINAL_STATES | {State.SENT, State.UNCERTAIN}
 OPEN_STATES = frozenset(State.values) - SETTLED_STATES
+# Follow-up states the worker moves on by itself.
+OPEN_FOLLOWUP_STATES = (FollowUp.State.QUEUED, FollowUp.State.SUBMITTING, FollowUp.State.PENDING)
+UNANSWERED_WARNING = f"Unanswered for over {OLD_INVITATION_AGE.days // 7} weeks"
+
+
+# --- Acceptance rates -----------------------------------------------------------------------------
+
+
+def acceptance_percent(accepted: int, sent: int) -> int | None:
+    """Accepted as a whole percentage of sent invitations (accepted ones included), half up."""
+    return (200 * accepted + sent) // (2 * sent) if sent else None
+
+
+def acceptance_text(accepted: int, sent: int) -> str:
+    """ "40% (2 of 5)", or "—" before any invitation was sent."""
+    percent = acceptance_percent(accepted, sent)
+    return "—" if percent is None else f"{percent}% ({accepted} of {sent})"
+
+
+def percent_text(percent: int | None) -> str:
+    return "—" if percent is None else f"{percent}%"
 
 
 # --- Counting a campaign's requests -------------------------------------------------------------
@@ -77,6 +100,11 @@ class RequestCounts:
     def segments(self) -> list[Segment]:
         return progress_segments(self.by_state)
 
+    @property
+    def acceptance(self) -> str:
+        accepted = self.by_state[State.ACCEPTED]
+        return acceptance_text(accepted, self.by_state[State.SENT] + accepted)
+
     def per_state(self) -> list[tuple[str, str, int]]:
         """(state, label, count) for every state, in the order of a request's life."""
         return [(state.value, state.label, self.by_state[state]) for state in State]
@@ -88,10 +116,18 @@ class CampaignSummary:
 
     counts: RequestCounts
     fingerprint: str
+    open_followups: int  # queued, submitting or pending
+    followups_to_come: int  # accepted invitations without a follow-up yet
 
     def can_still_change(self, campaign: Campaign) -> bool:
-        """Whether anything the status shows may change without a person acting on this page."""
-        return campaign.state not in (CampaignState.DRAFT, CampaignState.ARCHIVED) and self.counts.open > 0
+        """Whether anything the status shows may change without a person acting on this page:
+        a request or a follow-up the worker moves on, or a follow-up still to be queued."""
+        if campaign.state in (CampaignState.DRAFT, CampaignState.ARCHIVED):
+            return False
+        # Follow-ups are queued only while the campaign is active and has a follow-up message.
+        queues_followups = campaign.state == CampaignState.ACTIVE and campaign.followup_template
+        to_come = self.followups_to_come if queues_followups else 0
+        return self.counts.open + self.open_followups + to_come > 0
 
 
 def summarise(campaign: Campaign, account: SendingAccount, now: dt.datetime) -> CampaignSummary:
@@ -99,6 +135,7 @@ def summarise(campaign: Campaign, account: SendingAccount, now: dt.datetime) -> 
 
     Worker updates that skip `updated_at` (profile look-ups, re-rendered notes) still show up
     in the looked-up and note-problem counts; the account's row changes with every submission.
+    A follow-up is joined one to one, so its changes count without repeating a request.
     """
     stale_before = now - dt.timedelta(days=account.stale_after_days)
     values = campaign.requests.aggregate(
@@ -108,13 +145,19 @@ def summarise(campaign: Campaign, account: SendingAccount, now: dt.datetime) -> 
         lookups_failed=Count("id", filter=~Q(prospect__lookup_error="")),
         note_problems=Count("id", filter=~Q(note_problem="")),
         stale=Count("id", filter=Q(state=State.PENDING, submitted_at__lt=stale_before)),
+        followups=Count("followup"),
+        followups_changed=Max("followup__updated_at"),
+        open_followups=Count("followup", filter=Q(followup__state__in=OPEN_FOLLOWUP_STATES)),
+        followups_to_come=Count("id", filter=Q(state=State.ACCEPTED, followup__isnull=True)),
     )
     seen = (
         campaign.state, campaign.updated_at, account.state, account.updated_at,
         within_working_hours(account, now), sorted(values.items()),
     )
     fingerprint = hashlib.sha256(repr(seen).encode()).hexdigest()[:20]
-    return CampaignSummary(RequestCounts.from_values(values), fingerprint)
+    return CampaignSummary(
+        RequestCounts.from_values(values), fingerprint, values["open_followups"], values["followups_to_come"]
+    )
 
 
 def within_working_hours(account: SendingAccount, now: dt.datetime) -> bool:
@@ -129,13 +172,16 @@ def within_working_hours(account: SendingAccount, now: dt.datetime) -> bool:
 
 
 def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, account: SendingAccount, now: dt.datetime) -> None:
-    """Give each row `.waiting` (why it is not moving) and `.stale_warning`, both "" if none.
+    """Give each row `.waiting` (why it is not moving), `.stale_warning` and `.unanswered_warning`,
+    each "" if none.
 
-    The account's own reason is the same for every queued request, so it is asked once.
+    The account's own reason is the same for every queued request, so it is asked once. Rows
+    annotated `unanswered_too_long` (see `requests_listing`) are marked for withdrawal by hand.
     """
     account_reason = None
     for row in rows:
         row.waiting, row.stale_warning = "", ""
+        row.unanswered_warning = UNANSWERED_WARNING if getattr(row, "unanswered_too_long", False) else ""
         if row.state == State.QUEUED:
             if campaign.state != CampaignState.ACTIVE:
                 row.waiting = f"Campaign is {campaign.get_state_display().lower()}"
@@ -157,6 +203,29 @@ def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, accou
             row.waiting = "OutX may or may not have received it: check LinkedIn, then retry or close"
         elif row.state == State.SUBMITTING:
             row.waiting = "Being submitted now"
+        elif row.state == State.ACCEPTED:
+            row.waiting = followup_waiting(row, campaign, account, now)
+
+
+def followup_waiting(row: ConnectionRequest, campaign: Campaign, account: SendingAccount, now: dt.datetime) -> str:
+    """Why an accepted invitation's follow-up message has not gone out yet, or ""."""
+    followup = getattr(row, "followup", None)  # None when the row has none
+    if followup is None:
+        if not campaign.followup_template:
+            return ""
+        if campaign.state != CampaignState.ACTIVE:
+            return f"Follow-up message waits: the campaign is {campaign.get_state_display().lower()}"
+        due = (row.accepted_at or now) + dt.timedelta(minutes=campaign.followup_delay_minutes)
+        if due <= now:
+            return "Follow-up message due now"
+        # A moment, not a countdown: the page is not redrawn while nothing else changes.
+        return f"Follow-up message due {due.astimezone(zoneinfo.ZoneInfo(account.time_zone)):%a %d %b %H:%M}"
+    return {
+        FollowUp.State.QUEUED: "Follow-up message queued",
+        FollowUp.State.SUBMITTING: "Follow-up message being submitted now",
+        FollowUp.State.PENDING: "Waiting for the OutX extension to send the follow-up message",
+        FollowUp.State.UNCERTAIN: "OutX may or may not have received the follow-up message: check LinkedIn",
+    }.get(followup.state, "")
 
 
 # --- What a person may do to a campaign -----------------------------------------------------------
@@ -251,9 +320,10 @@ def campaign_page_url(campaign: Campaign, state_filter: str = "", page: int = 1)
 def status_context(
     request: HttpRequest, campaign: Campaign, account: SendingAccount, now: dt.datetime, summary: CampaignSummary
 ) -> dict:
-    """Everything the status partial shows: state, actions, counts and one page of requests."""
+    """Everything the status partial shows: state, actions, counts, acceptance rates, and one
+    page of requests with their follow-ups."""
     state_filter, page_number = listing_params(request.GET)
-    requests = campaign.requests.select_related("prospect").order_by("created_at", "id")
+    requests = requests_listing(campaign, now)
     if state_filter:
         requests = requests.filter(state=state_filter)
     page = Paginator(requests, REQUESTS_PER_PAGE).get_page(page_number)
@@ -266,6 +336,7 @@ def status_context(
         launch_problems = campaign.launch_problems()
     live = summary.can_still_change(campaign)
     status_params = {"v": summary.fingerprint, "state": state_filter, "page": page.number}
+    show_variants = len(campaign.variants()) > 1
     return {
         "campaign": campaign,
         "account": account,
@@ -282,7 +353,25 @@ def status_context(
         "can_change": can_change,
         "actions": allowed_actions(campaign) if can_change else [],
         "launch_problems": launch_problems,
+        "show_variants": show_variants,
+        "variant_rows": [
+            {**row, "rate_text": percent_text(acceptance_percent(row["accepted"], row["sent"]))}
+            for row in (campaign.variant_stats() if show_variants else [])
+        ],
+        "unanswered_count": campaign.requests.old_unanswered(now).count(),
+        "unanswered_review_url": reverse("review") + "?" + urlencode({"campaign": campaign.pk, "old_unanswered": "on"}),
     }
+
+
+def requests_listing(campaign: Campaign, now: dt.datetime):
+    """The campaign's requests for its table, with prospect and follow-up in the same query, each
+    marked `unanswered_too_long` when it is an invitation a person may want to withdraw."""
+    unanswered = ConnectionRequest.objects.old_unanswered(now).filter(pk=OuterRef("pk"))
+    return (
+        campaign.requests.select_related("prospect", "followup")
+        .annotate(unanswered_too_long=Exists(unanswered))
+        .order_by("created_at", "id")
+    )
 
 
 # --- Views ------------------------------------------------------------------------------------------
@@ -419,6 +508,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
         context = {
             "row": row, "campaign": campaign, "account": account, "now": now, "can_change": True,
             "state_filter": state_filter, "page_number": page_number, "row_message": outcome,
+            "show_variants": len(campaign.variants()) > 1,
         }
         return TemplateResponse(request, "campaigns/campaign_detail.html#request-row", context)
     (messages.success if changed else messages.error)(request, outcome)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from ..charts import PROGRESS_PARTS, chart_width, daily_bars, progress_segments
 from ..models import Campaign, ConnectionRequest, SendingAccount
 from ..sending import budget_spending_requests, budget_used, submission_decision
+from .campaigns import acceptance_text
 
 HOME_CAMPAIGNS = 20
 CHART_DAYS = 30
@@ -32,6 +33,8 @@ def home(request: HttpRequest) -> TemplateResponse:
         counts = {state: getattr(campaign, f"n_{state}") for state in COUNTED_STATES}
         campaign.segments = progress_segments(counts)
         campaign.total = sum(counts.values())
+        # From the same annotate: accepted invitations count as sent ones too.
+        campaign.acceptance = acceptance_text(counts["accepted"], counts["sent"] + counts["accepted"])
 
     context = {
         "account": account,

@@ -12,7 +12,7 @@ import zoneinfo
 from collections.abc import Iterable, Iterator
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -29,6 +29,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = [
     "Submitted at", "Completed at", "State", "Campaign", "First name", "Last name", "Company",
     "Title", "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
+    "Variant", "Accepted at", "Follow-up state", "Follow-up message",
 ]
 
 
@@ -36,7 +37,8 @@ def filtered_requests(request: HttpRequest, account: SendingAccount) -> tuple[Re
     """The filter form bound to the query string, and the requests it selects."""
     form = ReviewFilterForm(request.GET, time_zone=account.time_zone)
     form.is_valid()  # errors are shown; the valid filters still apply
-    requests = ConnectionRequest.objects.select_related("prospect", "campaign")
+    # A follow-up is one to one with its invitation: joined, it costs no query per row.
+    requests = ConnectionRequest.objects.select_related("prospect", "campaign", "followup")
     return form, form.filter_requests(requests)
 
 
@@ -44,27 +46,40 @@ def filtered_requests(request: HttpRequest, account: SendingAccount) -> tuple[Re
 def review(request: HttpRequest) -> TemplateResponse:
     account = SendingAccount.get()
     form, requests = filtered_requests(request, account)
+    unanswered = ConnectionRequest.objects.old_unanswered().filter(pk=OuterRef("pk"))
+    requests = requests.annotate(unanswered_too_long=Exists(unanswered))
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "account": account}
+    context = {
+        "form": form, "page": page, "account": account,
+        "unanswered_count": ConnectionRequest.objects.old_unanswered().count(),
+        "unanswered_filter_on": bool(getattr(form, "cleaned_data", {}).get("old_unanswered")),
+    }
     return TemplateResponse(request, "campaigns/review.html", context)
 
 
 @require_GET
 def request_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     connection_request = get_object_or_404(
-        ConnectionRequest.objects.select_related("prospect", "campaign"), pk=pk
+        ConnectionRequest.objects.select_related("prospect", "campaign", "followup"), pk=pk
     )
-    task_output = connection_request.task_output
+    followup = getattr(connection_request, "followup", None)  # None when it has none
     context = {
         "connection_request": connection_request,
         "prospect": connection_request.prospect,
-        "events": connection_request.events.all(),  # oldest first, by Event's ordering
-        "task_output_json": (
-            None if task_output is None else json.dumps(task_output, indent=2, ensure_ascii=False)
-        ),
+        # Oldest first, by Event's ordering; the follow-up's own events are shown with it.
+        "events": connection_request.events.filter(followup__isnull=True),
+        "task_output_json": output_json(connection_request.task_output),
+        "followup": followup,
+        "followup_events": followup.events.all() if followup else [],
+        "followup_output_json": output_json(followup.task_output) if followup else None,
+        "unanswered_too_long": ConnectionRequest.objects.old_unanswered().filter(pk=pk).exists(),
         "account": SendingAccount.get(),
     }
     return TemplateResponse(request, "campaigns/request_detail.html", context)
+
+
+def output_json(task_output) -> str | None:
+    return None if task_output is None else json.dumps(task_output, indent=2, ensure_ascii=False)
 
 
 @require_GET
@@ -97,6 +112,7 @@ def with_header(rows: Iterable[list[str]]) -> Iterator[list[str]]:
 
 def export_row(connection_request: ConnectionRequest, time_zone: zoneinfo.ZoneInfo) -> list[str]:
     prospect = connection_request.prospect
+    followup = getattr(connection_request, "followup", None)
     cells = [
         local_time(connection_request.submitted_at, time_zone),
         local_time(connection_request.completed_at, time_zone),
@@ -111,6 +127,10 @@ def export_row(connection_request: ConnectionRequest, time_zone: zoneinfo.ZoneIn
         connection_request.note,
         connection_request.outx_task_id or "",
         connection_request.last_error,
+        connection_request.variant,
+        local_time(connection_request.accepted_at, time_zone),
+        followup.get_state_display() if followup else "",
+        followup.message if followup else "",
     ]
     return [spreadsheet_safe(cell) for cell in cells]
 

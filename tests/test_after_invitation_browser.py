@@ -1,0 +1,107 @@
+"""After the invitation, in a real browser: a campaign with two note variants whose invitations
+are accepted, its acceptance rate per variant, and its follow-up messages turning to Sent on
+the page without a reload; and the variants' own live counters in the campaign form.
+
+The worker is driven from the test (run_tick on a simulated clock, as
+tests/test_after_invitation.py does); the page learns of each change only by its own polling.
+"""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, SendingAccount
+from campaigns.worker import run_tick
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long test password"
+
+
+@pytest.fixture
+def pacing_off(db):
+    account = SendingAccount.get()
+    account.working_days = [0, 1, 2, 3, 4, 5, 6]
+    account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
+    account.min_spacing_seconds = account.max_spacing_seconds = 0
+    account.daily_limit = account.weekly_limit = account.hourly_action_limit = 1000
+    account.acceptance_check_minutes = 1
+    account.save()
+    return account
+
+
+def log_in(page, live_server):
+    User.objects.create_user("maya", password=PASSWORD)
+    page.goto(live_server.url + "/")
+    page.get_by_label("Username").fill("maya")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    return User.objects.get(username="maya")
+
+
+def test_variant_rates_and_follow_ups_update_live(page, live_server, sandbox, pacing_off):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    owner = log_in(page, live_server)
+    sandbox.acceptance_rate = 1
+    sandbox.acceptance_delay_seconds = 0
+    sandbox.save()
+    campaign = Campaign.objects.create(
+        name="Two notes", owner=owner, note_template="A: hi {first_name}", note_template_b="B: hello {first_name}",
+        followup_template="Thanks for connecting, {first_name}!", followup_delay_minutes=0,
+    )
+    for i in range(4):
+        prospect = Prospect.objects.create(profile_urn=f"urn:li:fsd_profile:ACoAABrowserAfter{i}", first_name=f"P{i}")
+        ConnectionRequest.objects.create(campaign=campaign, prospect=prospect)
+    campaign.freeze_queued_notes()
+    campaign.move_to(Campaign.State.ACTIVE, "test")
+
+    start = timezone.now()
+    for seconds in (0, 5, 6, 11, 12):  # submitted, sent, connections asked for, accepted, follow-ups submitted
+        run_tick(now=start + dt.timedelta(seconds=seconds))
+    assert set(campaign.requests.values_list("state", flat=True)) == {ConnectionRequest.State.ACCEPTED}
+    assert set(FollowUp.objects.values_list("state", flat=True)) == {FollowUp.State.PENDING}
+
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    expect(page.locator(".campaign-acceptance")).to_contain_text("100% (4 of 4)")
+    variants = page.locator("table.variants-table")
+    expect(variants.get_by_role("row", name="A 2 2 100%")).to_be_visible()
+    expect(variants.get_by_role("row", name="B 2 2 100%")).to_be_visible()
+    followups = page.locator(".requests-table .request-followup")
+    expect(followups).to_have_count(4)
+    for followup in followups.all():
+        expect(followup).to_have_text("Follow-up: Pending")
+    page.evaluate("window.__notReloaded = true")
+
+    run_tick(now=start + dt.timedelta(seconds=17))  # the follow-ups' tasks are done: sent
+
+    for followup in followups.all():
+        expect(followup).to_have_text("Follow-up: Sent", timeout=15_000)
+    assert page.evaluate("window.__notReloaded") is True
+    expect(page.locator(".requests-table")).to_contain_text("Follow-up: Thanks for connecting, P0!")
+    # Nothing left that changes by itself: the page stopped asking.
+    expect(page.locator("#campaign-status")).not_to_have_attribute("hx-trigger", "every 3s", timeout=10_000)
+
+
+def test_each_variant_has_its_own_live_counter(page, live_server, pacing_off):
+    owner = log_in(page, live_server)
+    campaign = Campaign.objects.create(name="Counters", owner=owner, note_template="Hi")
+
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/edit/")
+    page.get_by_label("Variant B").fill("Hello 😀")
+    expect(page.locator("#id_note_template_b_counter")).to_have_text("8/300")
+    expect(page.locator("#id_note_template_counter")).to_have_text("2/300")
+    page.get_by_label("Variant C").fill("c" * 301)
+    expect(page.locator("#id_note_template_c_counter")).to_contain_text("1 over the limit")
+    page.get_by_label("Variant B").press("End")
+    page.locator("#id_note_template_b").evaluate("textarea => textarea.setSelectionRange(6, 6)")
+    page.locator('[data-note-insert-into="id_note_template_b"][data-note-insert="{first_name}"]').click()
+    expect(page.get_by_label("Variant B")).to_have_value("Hello {first_name}😀")
+
+    page.get_by_role("button", name="Save").click()  # variant C is too long: refused, with the reason
+    expect(page.get_by_text("The template as typed is 301 characters long").first).to_be_visible()
+    campaign.refresh_from_db()
+    assert campaign.note_template_c == ""
