@@ -32,6 +32,24 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
+def pacing_off(db):
+    """The sending account with pacing off: every day, all day, no spacing, room in every cap,
+    the newest connections read every minute. Tests move their own clock through it."""
+    import datetime as dt
+
+    from campaigns.models import SendingAccount
+
+    account = SendingAccount.get()
+    account.working_days = [0, 1, 2, 3, 4, 5, 6]
+    account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
+    account.min_spacing_seconds = account.max_spacing_seconds = 0
+    account.daily_limit = account.weekly_limit = account.hourly_action_limit = 1000
+    account.acceptance_check_minutes = 1
+    account.save()
+    return account
+
+
+@pytest.fixture
 def sandbox(live_server, settings):
     """The OutX sandbox served over real HTTP, completing tasks at once, all switches off.
 

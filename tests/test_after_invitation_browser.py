@@ -13,24 +13,12 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect
 from campaigns.worker import run_tick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a long test password"
-
-
-@pytest.fixture
-def pacing_off(db):
-    account = SendingAccount.get()
-    account.working_days = [0, 1, 2, 3, 4, 5, 6]
-    account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
-    account.min_spacing_seconds = account.max_spacing_seconds = 0
-    account.daily_limit = account.weekly_limit = account.hourly_action_limit = 1000
-    account.acceptance_check_minutes = 1
-    account.save()
-    return account
 
 
 def log_in(page, live_server):

@@ -17,23 +17,13 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, SendingAccount
+from campaigns.models import Campaign
 from campaigns.worker import run_tick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 NOTE = "Hi {first_name|there}, I enjoyed your work at {company|your company} 😀 — would love to connect."
-
-
-@pytest.fixture
-def pacing_off(db):
-    account = SendingAccount.get()
-    account.working_days = [0, 1, 2, 3, 4, 5, 6]
-    account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
-    account.min_spacing_seconds = account.max_spacing_seconds = 0
-    account.save()
-    return account
 
 
 def shoot(page, name):

@@ -100,14 +100,9 @@ FAULTS = {
 
 
 @pytest.fixture
-def busy_account(db):
+def busy_account(pacing_off):
     """Something for every kind of call: a queued invitation, a task to poll, a profile to look up."""
-    account = SendingAccount.get()
-    account.working_days = [0, 1, 2, 3, 4, 5, 6]
-    account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
-    account.min_spacing_seconds = account.max_spacing_seconds = 0
-    account.daily_limit = account.weekly_limit = 1000
-    account.save()
+    account = pacing_off
     owner = User.objects.create_user("ada")
     campaign = Campaign.objects.create(name="Q4", owner=owner, state=Campaign.State.ACTIVE, note_template="Hi")
     now = timezone.now()

@@ -30,15 +30,8 @@ def seconds(n: float) -> dt.datetime:
 
 
 @pytest.fixture
-def account(db):
-    """Pacing off: every day, all day, no spacing, room in both caps."""
-    acct = SendingAccount.get()
-    acct.working_days = [0, 1, 2, 3, 4, 5, 6]
-    acct.work_start, acct.work_end = dt.time(0, 0), dt.time(23, 59, 59)
-    acct.min_spacing_seconds = acct.max_spacing_seconds = 0
-    acct.daily_limit, acct.weekly_limit = 1000, 1000
-    acct.save()
-    return acct
+def account(pacing_off):
+    return pacing_off
 
 
 @pytest.fixture
