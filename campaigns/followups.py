@@ -14,8 +14,8 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from . import outx, pacing
-from .models import Campaign, ConnectionRequest, FollowUp, SendingAccount
-from .notes import NoteTemplateError, render_note
+from .models import MESSAGE_MAX_LENGTH, Campaign, ConnectionRequest, FollowUp, SendingAccount
+from .notes import NoteTemplateError, render_note, utf16_length
 from .sending import (
     ACCOUNT_ERRORS,
     CALLS_STOPPED,
@@ -47,6 +47,8 @@ def queue_due_followups(now: dt.datetime) -> int:
             message, problem = render_note(campaign.followup_template, request.prospect.note_values()), ""
         except NoteTemplateError as error:
             message, problem = "", str(error)
+        if utf16_length(message) > MESSAGE_MAX_LENGTH:  # the names filled in can make it too long
+            problem = f"with the names filled in it is longer than {MESSAGE_MAX_LENGTH:,} characters"
         try:
             with transaction.atomic():
                 followup = FollowUp.objects.create(request=request, message=message)

@@ -214,3 +214,12 @@ def test_a_variant_added_later_gets_its_share_of_the_queue(owner):
     assert sorted(campaign.requests.values_list("variant", flat=True)) == ["A", "A", "A", "B", "B", "B"]
     assert campaign.requests.get(pk=first.pk).variant == "A"
     assert all(r.note.startswith(r.variant) for r in campaign.requests.filter(state=State.QUEUED))
+
+
+def test_a_follow_up_too_long_once_filled_in_is_skipped(account, owner):
+    campaign = campaign_with(owner, 1, followup_template="a" * 9_999 + "{company}", followup_delay_minutes=0)
+    ConnectionRequest.objects.update(state=State.ACCEPTED, accepted_at=at(0))
+    client = outx.OutxClient("https://outx.test", "k", transport=httpx.MockTransport(lambda r: pytest.fail("no call")))
+    run_tick(now=at(1), client=client)
+    followup = FollowUp.objects.get(request__campaign=campaign)
+    assert followup.state == FollowUp.State.SKIPPED and "longer than 10,000" in followup.events.last().cause
