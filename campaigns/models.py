@@ -562,6 +562,17 @@ class FollowUp(TrackedState):
     def event_links(self) -> dict:
         return {"followup": self, "connection_request_id": self.request_id}
 
+    def retry(self, user) -> bool:
+        """Send an `uncertain` follow-up back to the queue: the person checked LinkedIn."""
+        return self.move_to(
+            self.State.QUEUED, f"Follow-up: {user.get_username()} checked and put it back in the queue.",
+            claimed_by="", claimed_at=None, outx_task_id=None,
+        )
+
+    def close(self, user) -> bool:
+        """Close an `uncertain` follow-up for good, without sending it again."""
+        return self.move_to(self.State.SKIPPED, f"Follow-up: closed by {user.get_username()} without resending.")
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, "Monday"

@@ -651,3 +651,28 @@ def test_a_row_redrawn_after_an_action_keeps_its_variant_column(ada_client, ada,
     html = response.content.decode()
     assert response.status_code == 200 and html.lstrip().startswith(f'<tr id="request-{row.pk}"')
     assert '<td class="request-variant">B</td>' in html
+
+
+@pytest.mark.django_db
+def test_an_uncertain_follow_up_can_be_retried_or_closed_by_the_owner(client):
+    owner = User.objects.create_user("fu-owner", password="x")
+    campaign = Campaign.objects.create(name="FU", owner=owner, state=Campaign.State.ACTIVE, followup_template="Thanks!")
+    requests = []
+    for i in range(2):
+        prospect = Prospect.objects.create(profile_urn=f"urn:li:fsd_profile:ACoAAFuAct{i}", first_name=f"F{i}")
+        request = ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, state="accepted")
+        FollowUp.objects.create(request=request, message="Thanks!", state=FollowUp.State.UNCERTAIN, outx_task_id=f"t-{i}")
+        requests.append(request)
+    client.force_login(owner)
+    page = client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+    assert "Retry follow-up" in page and "Close follow-up" in page
+
+    client.post(reverse("request_action", args=[requests[0].pk, "followup-retry"]))
+    response = client.post(reverse("request_action", args=[requests[1].pk, "followup-close"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Follow-up closed without resending" in response.content.decode()
+    retried, closed = (FollowUp.objects.get(request=r) for r in requests)
+    assert (retried.state, retried.outx_task_id, closed.state) == ("queued", None, "skipped")
+    assert "put it back in the queue" in retried.events.last().cause
+    # Nothing left to decide: a second click changes nothing and says so.
+    again = client.post(reverse("request_action", args=[requests[1].pk, "followup-close"]), follow=True)
+    assert "Nothing changed: the follow-up to" in again.content.decode()

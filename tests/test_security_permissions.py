@@ -27,7 +27,7 @@ from django.utils import timezone
 from campaigns.forms.campaigns import CampaignForm
 from campaigns.forms.settings import SendingAccountForm
 from campaigns.importing import read_csv
-from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, SendingAccount
 from campaigns.views.prospects import UPLOAD_SESSION_KEY
 from tests.test_login_required import all_pages
 
@@ -67,6 +67,8 @@ class World:
     queued: ConnectionRequest  # in the active campaign
     uncertain: ConnectionRequest
     uncertain_too: ConnectionRequest
+    accepted: ConnectionRequest  # its follow-up is uncertain
+    accepted_too: ConnectionRequest  # likewise
     owner_token: str  # a CSV upload waiting in the owner's session, for the draft campaign
     intruders_token: str  # the intruder's own upload, for their own campaign
 
@@ -115,6 +117,12 @@ def build_world(**client_options) -> World:
     queued = add_request(active, 3)
     uncertain = add_request(active, 4, state=ConnectionRequest.State.UNCERTAIN, submitted_at=timezone.now())
     uncertain_too = add_request(active, 5, state=ConnectionRequest.State.UNCERTAIN, submitted_at=timezone.now())
+    accepted, accepted_too = (
+        add_request(active, number, state=ConnectionRequest.State.ACCEPTED, submitted_at=timezone.now())
+        for number in (6, 7)
+    )
+    for request in (accepted, accepted_too):
+        FollowUp.objects.create(request=request, message="Thanks!", state=FollowUp.State.UNCERTAIN)
     for campaign in (draft, active, paused):
         campaign.freeze_queued_notes()
 
@@ -135,7 +143,7 @@ def build_world(**client_options) -> World:
         owner=owner, intruder=intruder, staff=staff,
         owner_client=clients["ada"], intruder_client=clients["mallory"], staff_client=clients["root"],
         account=account, draft=draft, active=active, paused=paused, intruders_campaign=intruders_campaign,
-        queued=queued, uncertain=uncertain, uncertain_too=uncertain_too,
+        queued=queued, uncertain=uncertain, uncertain_too=uncertain_too, accepted=accepted, accepted_too=accepted_too,
         owner_token=store_upload(clients["ada"], draft),
         intruders_token=store_upload(clients["mallory"], intruders_campaign),
     )
@@ -218,6 +226,8 @@ CASES = [
     Case("request_action", "retry", campaign_url("request_action", "uncertain", "retry"), no_data),
     Case("request_action", "close", campaign_url("request_action", "uncertain_too", "close"), no_data),
     Case("request_action", "remove", campaign_url("request_action", "queued", "remove"), no_data),
+    Case("request_action", "followup-retry", campaign_url("request_action", "accepted", "followup-retry"), no_data),
+    Case("request_action", "followup-close", campaign_url("request_action", "accepted_too", "followup-close"), no_data),
     Case(
         "prospects_add", "paste", campaign_url("prospects_add", "draft"),
         lambda w: {"profiles": "https://www.linkedin.com/in/someone-new\nurn:li:fsd_profile:ACoAANewPerson"},

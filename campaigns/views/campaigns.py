@@ -276,6 +276,11 @@ class RequestAction:
     name: str
     from_state: str
     done: str
+    on_followup: bool = False  # acts on the request's follow-up message, not the invitation
+    method: str = ""  # the model method; the action's name when empty
+
+    def target(self, row: ConnectionRequest):
+        return getattr(row, "followup", None) if self.on_followup else row
 
 
 REQUEST_ACTIONS = {
@@ -284,6 +289,8 @@ REQUEST_ACTIONS = {
         RequestAction("retry", State.UNCERTAIN, "Put back in the queue"),
         RequestAction("close", State.UNCERTAIN, "Closed without resending"),
         RequestAction("remove", State.QUEUED, "Removed before submission"),
+        RequestAction("followup-retry", FollowUp.State.UNCERTAIN, "Follow-up put back in the queue", True, "retry"),
+        RequestAction("followup-close", FollowUp.State.UNCERTAIN, "Follow-up closed without resending", True, "close"),
     )
 }
 
@@ -490,15 +497,19 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
     if not campaign.can_be_changed_by(request.user):
         raise PermissionDenied("Only the campaign's owner or an admin may change its requests.")
 
-    changed = row.state == act.from_state and getattr(row, act.name)(request.user)
+    target = act.target(row)
+    if target is None:
+        raise Http404("This invitation has no follow-up.")
+    changed = target.state == act.from_state and getattr(target, act.method or act.name)(request.user)
     if changed:
         if row.state == State.QUEUED:
             campaign.freeze_queued_notes()  # back in the queue, its note follows the template again
             row.refresh_from_db(fields=["note", "note_problem"])
         outcome = f"{act.done}: {row.prospect}."
     else:
-        row.refresh_from_db(fields=["state"])  # someone else may have moved it meanwhile
-        outcome = f"Nothing changed: the invitation to {row.prospect} is {row.get_state_display().lower()} now."
+        target.refresh_from_db(fields=["state"])  # someone else may have moved it meanwhile
+        what = "follow-up to" if act.on_followup else "invitation to"
+        outcome = f"Nothing changed: the {what} {row.prospect} is {target.get_state_display().lower()} now."
 
     state_filter, page_number = listing_params(request.POST)
     if request.htmx:
