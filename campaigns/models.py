@@ -271,10 +271,13 @@ class Campaign(models.Model):
         exactly what was sent; until then it follows the template.
         """
         self.assign_variants()
-        notes = self.rendered_notes()
-        for note in notes:
-            note.request.note, note.request.note_problem = note.text, note.problem
-        ConnectionRequest.objects.bulk_update([note.request for note in notes], ["note", "note_problem"])
+        changed = []
+        for note in self.rendered_notes():
+            if (note.request.note, note.request.note_problem) != (note.text, note.problem):
+                note.request.note, note.request.note_problem = note.text, note.problem
+                changed.append(note.request)
+        # Only the notes that changed: adding a few prospects must not rewrite the whole queue.
+        ConnectionRequest.objects.bulk_update(changed, ["note", "note_problem"])
 
     def assign_variants(self) -> None:
         """Spread the queued requests over the variants so that every variant ends up with as
@@ -481,6 +484,8 @@ class ConnectionRequest(TrackedState):
         indexes = [
             models.Index(fields=["state", "next_poll_at"], name="request_state_poll_idx"),
             models.Index(fields=["campaign", "state"], name="request_campaign_state_idx"),
+            # The campaign page lists a campaign's requests in this order, 50 at a time.
+            models.Index(fields=["campaign", "created_at", "id"], name="request_campaign_created_idx"),
             models.Index(fields=["-submitted_at"], name="request_submitted_idx"),
         ]
 

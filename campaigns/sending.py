@@ -64,9 +64,13 @@ def actions_last_hour(now: dt.datetime) -> int:
     return invitations + messages
 
 
-def submission_decision(account: SendingAccount, now: dt.datetime) -> pacing.Decision:
-    """Whether an invitation may be submitted now, and if not, why (for a person to read)."""
-    sent_today, sent_this_week = budget_used(account, now)
+def submission_decision(
+    account: SendingAccount, now: dt.datetime, used: tuple[int, int] | None = None
+) -> pacing.Decision:
+    """Whether an invitation may be submitted now, and if not, why (for a person to read).
+
+    `used`: budget_used(account, now), when the caller has it already."""
+    sent_today, sent_this_week = used or budget_used(account, now)
     week_frees_at = None
     if sent_this_week >= account.weekly_limit > 0:
         oldest_counted = (

@@ -22,7 +22,7 @@ COUNTED_STATES = sorted({state for _, _, states in PROGRESS_PARTS for state in s
 def home(request: HttpRequest) -> TemplateResponse:
     now = timezone.now()
     account = SendingAccount.get()
-    sent_today, sent_this_week = budget_used(account, now)
+    used = sent_today, sent_this_week = budget_used(account, now)
     campaigns = list(
         Campaign.objects.exclude(state=Campaign.State.ARCHIVED)
         .select_related("owner")
@@ -42,7 +42,7 @@ def home(request: HttpRequest) -> TemplateResponse:
         "sent_this_week": sent_this_week,
         "campaigns": campaigns,
         "more_campaigns": Campaign.objects.exclude(state=Campaign.State.ARCHIVED).count() > HOME_CAMPAIGNS,
-        "next_submission": submission_decision(account, now),
+        "next_submission": submission_decision(account, now, used),
         "stale_count": ConnectionRequest.objects.stale(account, now).count(),
         "bars": invitations_per_day(account, now),
         "chart_width": chart_width(CHART_DAYS),
