@@ -171,16 +171,17 @@ def test_the_longest_note_is_shown_with_its_length_and_decides_the_launch(user_c
 def test_a_longest_note_over_300_stops_the_launch(user_client, owner):
     campaign = Campaign.objects.create(name="Founders", owner=owner)
     add_prospect(campaign, first_name="Ada", company="IBM")
-    add_prospect(campaign, first_name="Bo", company="B" * 290)
+    add_prospect(campaign, first_name="Bo", company="B" * 190)  # the column holds at most 200
+    tail = " " + "z" * 100
 
-    # "Hi Bo, " and 290 characters: 297, within the limit.
-    html = preview(user_client, campaign, note_template="Hi {first_name}, {company}").content.decode()
-    assert "Bo’s, at 297/300, fits." in html
+    # "Hi Bo, ", 190 characters and the 101 of the tail: 298, within the limit.
+    html = preview(user_client, campaign, note_template="Hi {first_name}, {company}" + tail).content.decode()
+    assert "Bo’s, at 298/300, fits." in html
 
-    html = preview(user_client, campaign, note_template="Hello there {first_name}, {company}").content.decode()
-    assert "The longest note, Bo’s at 306/300, is over the limit, so the campaign cannot launch." in html
+    html = preview(user_client, campaign, note_template="Hello there {first_name}, {company}" + tail).content.decode()
+    assert "The longest note, Bo’s at 307/300, is over the limit, so the campaign cannot launch." in html
     assert "Notes with a problem (1)" in html
-    assert "The note is 306 characters long; LinkedIn allows at most 300." in html
+    assert "The note is 307 characters long; LinkedIn allows at most 300." in html
 
 
 def test_a_name_still_to_be_looked_up_does_not_block(user_client, owner):
