@@ -285,14 +285,14 @@ def test_connection_test_reports_server_errors_and_timeouts(admin_client, sandbo
     sandbox.server_error_rate = 1.0
     sandbox.save()
     shown, _ = test_connection(admin_client)
-    assert shown == ["OutX had a server error: Internal server error Try again in a few minutes."]
+    assert shown == ["OutX had a server error (Internal server error). Try again in a few minutes."]
 
     sandbox.server_error_rate, sandbox.latency_ms = 0.0, 600
     sandbox.save()
     settings.OUTX_READ_TIMEOUT = 0.2
     shown, _ = test_connection(admin_client)
     wait_for_sandbox_idle()  # the slow answer the client gave up on
-    assert shown == ["OutX did not answer in time: OutX did not answer in time."]
+    assert shown == ["OutX did not answer within 0.2 seconds. Try again in a few minutes."]
 
 
 def test_connection_test_when_nothing_listens(admin_client, settings):

@@ -132,12 +132,14 @@ def check_outx_connection() -> ConnectionCheck:
         level, text = messages.ERROR, f"OutX rejected the API key ({error.message})."
     except outx.OutxExtensionOffline:
         level, text = messages.WARNING, "The key works, but no OutX extension has been active in the last 48 hours."
-    except outx.OutxTimeout as error:
-        level, text = messages.ERROR, f"OutX did not answer in time: {error.message}"
+    except outx.OutxTimeout:
+        level, text = messages.ERROR, (
+            f"OutX did not answer within {settings.OUTX_READ_TIMEOUT:g} seconds. Try again in a few minutes."
+        )
     except outx.OutxConnectionError as error:
         level, text = messages.ERROR, f"Could not reach OutX at {settings.OUTX_BASE_URL}: {error.message}"
     except outx.OutxServerError as error:
-        level, text = messages.ERROR, f"OutX had a server error: {error.message} Try again in a few minutes."
+        level, text = messages.ERROR, f"OutX had a server error ({error.message}). Try again in a few minutes."
     except outx.OutxError as error:
         level, text = messages.ERROR, f"OutX answered something unexpected: {error.message}"
     else:
