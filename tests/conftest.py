@@ -32,9 +32,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def pacing_off(db):
-    """The sending account with pacing off: every day, all day, no spacing, room in every cap,
-    the newest connections read every minute. Tests move their own clock through it."""
+def always_open(db):
+    """The sending account inside working hours at any moment (every day, all day); the rest
+    of its pacing as it is."""
     import datetime as dt
 
     from campaigns.models import SendingAccount
@@ -42,6 +42,15 @@ def pacing_off(db):
     account = SendingAccount.get()
     account.working_days = [0, 1, 2, 3, 4, 5, 6]
     account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
+    account.save()
+    return account
+
+
+@pytest.fixture
+def pacing_off(always_open):
+    """The sending account with pacing off: always open, no spacing, room in every cap, the
+    newest connections read every minute. Tests move their own clock through it."""
+    account = always_open
     account.min_spacing_seconds = account.max_spacing_seconds = 0
     account.daily_limit = account.weekly_limit = account.hourly_action_limit = 1000
     account.acceptance_check_minutes = 1

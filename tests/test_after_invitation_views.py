@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +40,9 @@ def ada_client(client, ada):
 
 
 @pytest.fixture
-def account(db):
+def account(always_open):
     """Sending allowed at any moment, so nothing waits on the clock."""
-    acct = SendingAccount.get()
-    acct.working_days = [0, 1, 2, 3, 4, 5, 6]
-    acct.work_start, acct.work_end = dt.time(0, 0), dt.time(23, 59, 59)
-    acct.save()
-    return acct
+    return always_open
 
 
 def make_campaign(owner, name="Lisbon founders", state=Campaign.State.ACTIVE, **fields):

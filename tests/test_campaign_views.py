@@ -45,13 +45,9 @@ def bob_client(client, bob):
 
 
 @pytest.fixture
-def account(db):
+def account(always_open):
     """Sending allowed at any moment, so a queued invitation's reason is the account's own."""
-    acct = SendingAccount.get()
-    acct.working_days = [0, 1, 2, 3, 4, 5, 6]
-    acct.work_start, acct.work_end = dt.time(0, 0), dt.time(23, 59, 59)
-    acct.save()
-    return acct
+    return always_open
 
 
 def make_campaign(owner, name="Lisbon founders", state=Campaign.State.DRAFT, note="Hi {first_name|there}"):

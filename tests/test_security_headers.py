@@ -5,7 +5,6 @@ The policy allows no inline script or style, so the pages' HTML must carry none 
 scripts and stylesheets are files under /static/, and htmx is told not to add its own <style>.
 """
 
-import datetime as dt
 import re
 
 import pytest
@@ -14,7 +13,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Prospect
 
 PASSWORD = "a long enough password"
 
@@ -40,13 +39,9 @@ def parse_policy(header: str) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def account(db):
+def account(always_open):
     """Sending allowed at any moment, so an active campaign's page keeps polling."""
-    acct = SendingAccount.get()
-    acct.working_days = [0, 1, 2, 3, 4, 5, 6]
-    acct.work_start, acct.work_end = dt.time(0, 0), dt.time(23, 59, 59)
-    acct.save()
-    return acct
+    return always_open
 
 
 @pytest.fixture
