@@ -16,26 +16,27 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import outx, pacing
+from .lifecycle import Clock, TickSummary, ask_status
 from .linkedin import InvalidProfile, normalise_profile_url, normalise_profile_urn
-from .models import Campaign, ConnectionRequest, SendingAccount
-from .sending import ACCOUNT_ERRORS, claim_timeout, pause_account_for
+from .models import Campaign, ConnectionRequest, SendingAccount, claim_timeout
+from .sending import take_account_wide_answer
 
 logger = logging.getLogger(__name__)
 
-State = ConnectionRequest.State
 PAGE_SIZE = 40
 # However many connections arrived since the last look, one check reads at most this many pages.
 MAX_PAGES = 10
 
 
-def track_acceptances(client: outx.OutxClient, now: dt.datetime, summary) -> None:
+def track_acceptances(client: outx.OutxClient, clock: Clock, summary: TickSummary) -> None:
     """Start a read of the newest connections when one is due, or follow the one under way."""
+    now = clock()
     account = SendingAccount.get()
     if not account.connections_task_id:
         due = account.next_acceptance_check_at is None or account.next_acceptance_check_at <= now
-        if not due or not ConnectionRequest.objects.filter(state=State.SENT).exists():
+        if not due or not ConnectionRequest.objects.filter(state=ConnectionRequest.State.SENT).exists():
             return
-        start_connections_page(client, account, now, start=0, summary=summary)
+        start_connections_page(client, account, clock, start=0, summary=summary)
         return
 
     if account.connections_next_poll_at and account.connections_next_poll_at > now:
@@ -47,51 +48,49 @@ def track_acceptances(client: outx.OutxClient, now: dt.datetime, summary) -> Non
     ).update(connections_next_poll_at=now + claim_timeout())
     if not claimed:
         return
-    summary.polls += 1
-    try:
-        status = client.get_task_status(account.connections_task_id)
-    except outx.OutxTaskNotFound:
-        finish_check(account, now)  # lost: the next check starts afresh
+    answer = ask_status(client, account.connections_task_id, clock, summary)
+    if answer.lost is not None:
+        finish_check(account, answer.answered_at)  # lost: the next check starts afresh
         return
-    except outx.OutxError as error:
-        if isinstance(error, ACCOUNT_ERRORS):
-            pause_account_for(error, now)
-        summary.problems.append(error.message)
-        return
+    if answer.error is not None:
+        return  # asked again once the claim's lease runs out
+    status, answered_at = answer.status, answer.answered_at
     if not status.is_finished:
-        age = now - (account.connections_task_started_at or now)
-        SendingAccount.objects.filter(pk=account.pk).update(connections_next_poll_at=now + pacing.next_poll_delay(age))
+        age = answered_at - (account.connections_task_started_at or answered_at)
+        SendingAccount.objects.filter(pk=account.pk).update(
+            connections_next_poll_at=answered_at + pacing.next_poll_delay(age)
+        )
         return
 
     connections = status.task_output.get("connections") if isinstance(status.task_output, dict) else None
     if not isinstance(connections, list):
         logger.warning("OutX's connections list had no 'connections': %r", status.task_output)
-        finish_check(account, now)
+        finish_check(account, answered_at)
         return
-    summary.accepted += mark_accepted(connections, now)
+    summary.accepted += mark_accepted(connections, answered_at)
     if needs_next_page(account, connections):
-        start_connections_page(client, account, now, start=account.connections_task_start + PAGE_SIZE, summary=summary)
+        start_connections_page(client, account, clock, start=account.connections_task_start + PAGE_SIZE, summary=summary)
     else:
-        finish_check(account, now)
-    apply_safety_brakes(now)
+        finish_check(account, clock())
+    apply_safety_brakes(clock())
 
 
-def start_connections_page(client: outx.OutxClient, account: SendingAccount, now: dt.datetime, *, start: int, summary) -> None:
+def start_connections_page(client: outx.OutxClient, account: SendingAccount, clock: Clock, *, start: int, summary) -> None:
+    started_at = clock()
     try:
         created = client.fetch_connections(sort_type="RECENTLY_ADDED", start=start, count=PAGE_SIZE)
     except outx.OutxError as error:
-        if isinstance(error, ACCOUNT_ERRORS):
-            pause_account_for(error, now)
+        take_account_wide_answer(error, clock())
         summary.problems.append(error.message)
-        finish_check(account, now)  # try again at the next check
+        finish_check(account, clock())  # try again at the next check
         return
     fields = {
         "connections_task_id": created.task_id,
         "connections_task_start": start,
-        "connections_next_poll_at": pacing.first_poll_at(now),
+        "connections_next_poll_at": pacing.first_poll_at(clock()),
     }
     if start == 0:
-        fields["connections_task_started_at"] = now
+        fields["connections_task_started_at"] = started_at
     SendingAccount.objects.filter(pk=account.pk).update(**fields)
 
 
@@ -139,13 +138,13 @@ def mark_accepted(connections: list, now: dt.datetime) -> int:
     if not moments:
         return 0
     accepted = 0
-    invited = ConnectionRequest.objects.filter(state=State.SENT).filter(
+    invited = ConnectionRequest.objects.filter(state=ConnectionRequest.State.SENT).filter(
         Q(prospect__profile_urn__in=moments) | Q(prospect__profile_url__in=moments)
     ).select_related("prospect")
     for request in invited:
         moment = moments.get(request.prospect.profile_urn) or moments.get(request.prospect.profile_url) or now
         accepted += request.move_to(
-            State.ACCEPTED,
+            ConnectionRequest.State.ACCEPTED,
             f"Accepted: {request.prospect} is now a connection (seen in OutX's list of newest connections).",
             accepted_at=min(moment, now),
         )

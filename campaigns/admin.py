@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+from .models import Campaign, ConnectionRequest, Event, ProfileLookup, Prospect, SendingAccount
 
 
 @admin.register(Prospect)
@@ -44,6 +44,17 @@ class ConnectionRequestAdmin(admin.ModelAdmin):
     raw_id_fields = ["prospect", "campaign"]
     # The state changes only through ConnectionRequest.move_to, which records an Event.
     readonly_fields = ["state", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at", "accepted_at"]
+    inlines = [EventInline]
+
+
+@admin.register(ProfileLookup)
+class ProfileLookupAdmin(admin.ModelAdmin):
+    list_display = ["prospect", "state", "outx_task_id", "attempts", "poll_count", "submitted_at"]
+    list_filter = ["state"]
+    list_select_related = ["prospect"]
+    raw_id_fields = ["prospect"]
+    # Moved only by the worker's lifecycle, which records an Event for every change.
+    readonly_fields = ["state", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at"]
     inlines = [EventInline]
 
 

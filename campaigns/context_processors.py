@@ -1,4 +1,5 @@
-from .models import SendingAccount
+from .models import OLD_INVITATION_AGE_TEXT, SendingAccount
+from .notes import NOTE_MAX_LENGTH
 
 
 def sending_account(request) -> dict:
@@ -6,3 +7,8 @@ def sending_account(request) -> dict:
     if not request.user.is_authenticated:
         return {}
     return {"sending_account": SendingAccount.get()}
+
+
+def limits(request) -> dict:
+    """The rules the pages state in words, from the one place each is defined."""
+    return {"note_max_length": NOTE_MAX_LENGTH, "old_invitation_age": OLD_INVITATION_AGE_TEXT}

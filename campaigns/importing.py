@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import linkedin
-from .models import Campaign, ConnectionRequest, Prospect, RequestState
+from .models import Campaign, ConnectionRequest, Prospect
 
 # --- Limits ---------------------------------------------------------------------------------
 
@@ -516,12 +516,7 @@ def save_batch(campaign: Campaign, entries: list[ProfileEntry]) -> tuple[SaveRes
         by_url = {p.profile_url: p for p in created if p.profile_url}
         prospects += [by_urn.get(e.urn) or by_url.get(e.url) for e in plan.new]
     unique = list({p.pk: p for p in prospects if p is not None}.values())
-    ConnectionRequest.objects.bulk_create(
-        [ConnectionRequest(campaign=campaign, prospect=p, state=RequestState.QUEUED) for p in unique],
-        ignore_conflicts=True,  # the one-request-per-prospect constraint decides a race
-    )
-    if unique:
-        campaign.freeze_queued_notes()
+    campaign.add_prospects(unique)
     return SaveResult(len(unique), len(plan.in_campaign), plan.rejected), plan
 
 

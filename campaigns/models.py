@@ -9,19 +9,48 @@ never both take the same request from `queued` to `submitting`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.timesince import timesince
 
 from . import linkedin
-from .notes import NoteTemplateError, check_note, js_trim, render_note, template_errors, utf16_length
+from .charts import Segment, progress_segments
+from .notes import (  # MESSAGE_MAX_LENGTH stays importable from here (campaigns/followups.py)
+    MESSAGE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    NoteTemplateError,
+    check_note,
+    js_trim,
+    render_note,
+    template_errors,
+    utf16_length,
+)
 
-MESSAGE_MAX_LENGTH = 10_000  # OutX's limit for send-message
+
+class ProspectQuerySet(models.QuerySet):
+    def waiting_for_urn(self) -> ProspectQuerySet:
+        """Known only by URL, not known to be unreadable, and waiting in the queue of an active
+        campaign: what a profile look-up is for."""
+        return self.filter(
+            profile_urn__isnull=True,
+            lookup_error="",
+            requests__state=TaskState.QUEUED,
+            requests__campaign__state=Campaign.State.ACTIVE,
+        ).distinct()
+
+    def needing_lookup(self) -> ProspectQuerySet:
+        return self.waiting_for_urn().filter(lookup__isnull=True)
 
 
 class Prospect(models.Model):
@@ -41,13 +70,13 @@ class Prospect(models.Model):
     company = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=200, blank=True)
     location = models.CharField(max_length=200, blank=True)
-    # A prospect known only by URL gets its URN from an OutX fetch-profile task.
-    lookup_task_id = models.CharField(max_length=100, blank=True)
-    lookup_next_poll_at = models.DateTimeField(null=True, blank=True)
-    lookup_started_at = models.DateTimeField(null=True, blank=True)
+    # A prospect known only by URL gets its URN from an OutX fetch-profile task (ProfileLookup);
+    # why that cannot be done, when it cannot: the prospect is then never invited.
     lookup_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProspectQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -98,6 +127,18 @@ class Prospect(models.Model):
             raise ValidationError("A prospect needs a profile URN or a profile URL.")
 
 
+class CampaignQuerySet(models.QuerySet):
+    def with_request_counts(self) -> CampaignQuerySet:
+        """Each campaign with its requests counted per state in the same query, read through
+        `campaign.request_counts`. Order it explicitly: an aggregate drops Meta.ordering."""
+        return self.annotate(**RequestCounts.annotations("requests"))
+
+
+def transitions_of(moves: Iterable[tuple[str, str]], states: Iterable[str]) -> dict[str, frozenset[str]]:
+    """{from state: the states it may go to}, from a list of (from, to) moves."""
+    return {state: frozenset(target for source, target in moves if source == state) for state in states}
+
+
 class Campaign(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -138,11 +179,22 @@ class Campaign(models.Model):
     # looks again only after brake_min_invitations more, or it would trip at once.
     brake_released_count = models.PositiveIntegerField(default=0)
 
+    objects = CampaignQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.name
+
+    @cached_property
+    def request_counts(self) -> RequestCounts:
+        """Its requests counted per state: from `with_request_counts()` when the campaign was
+        loaded with it, else with one query."""
+        values = vars(self)
+        if "n_queued" not in values:
+            values = self.requests.aggregate(**RequestCounts.annotations())
+        return RequestCounts.from_values(values)
 
     VARIANT_FIELDS = {"A": "note_template", "B": "note_template_b", "C": "note_template_c"}
 
@@ -154,14 +206,23 @@ class Campaign(models.Model):
             if label == "A" or getattr(self, field).strip()
         }
 
-    # Where a person may take a campaign. Archived is the end: it sends nothing and is hidden.
-    TRANSITIONS: dict[str, frozenset[str]] = {
-        State.DRAFT: frozenset({State.ACTIVE, State.ARCHIVED}),
-        State.ACTIVE: frozenset({State.PAUSED, State.COMPLETED, State.ARCHIVED}),
-        State.PAUSED: frozenset({State.ACTIVE, State.ARCHIVED}),
-        State.COMPLETED: frozenset({State.ACTIVE, State.ARCHIVED}),
-        State.ARCHIVED: frozenset(),
+    # Every move a campaign may make, and the action by which a person makes it (None: only
+    # the worker makes it). The worker also pauses a campaign itself (the safety brake).
+    # Archived is the end: it sends nothing and is hidden.
+    MOVES: dict[tuple[str, str], str | None] = {
+        (State.DRAFT, State.ACTIVE): "launch",
+        (State.DRAFT, State.ARCHIVED): "archive",
+        (State.ACTIVE, State.PAUSED): "pause",
+        (State.ACTIVE, State.COMPLETED): None,  # nothing left to send
+        (State.ACTIVE, State.ARCHIVED): "archive",
+        (State.PAUSED, State.ACTIVE): "resume",
+        (State.PAUSED, State.ARCHIVED): "archive",
+        (State.COMPLETED, State.ACTIVE): "resume",
+        (State.COMPLETED, State.ARCHIVED): "archive",
     }
+    TRANSITIONS: dict[str, frozenset[str]] = transitions_of(MOVES, State.values)
+    # Each action once done: the cause ("Launched by ada") and the page's message say it.
+    ACTIONS_DONE = {"launch": "Launched", "pause": "Paused", "resume": "Resumed", "archive": "Archived"}
 
     def can_be_changed_by(self, user) -> bool:
         """Everyone may look; only the owner or an admin may change. Views enforce it."""
@@ -185,6 +246,43 @@ class Campaign(models.Model):
                 self.launched_at = now
             self.paused_cause = paused_cause if new_state == self.State.PAUSED else ""
             self.save(update_fields=["state", "launched_at", "paused_cause", "brake_released_count", "updated_at"])
+
+    # --- What a person may do to a campaign --------------------------------------------------
+
+    def actions(self) -> list[str]:
+        """The actions a person may take on the campaign now, in the order of MOVES."""
+        return [action for (source, _), action in self.MOVES.items() if source == self.state and action]
+
+    def launch(self, user) -> list[str]:
+        """Start sending a draft. Returns what stops it (see `act`), empty once launched."""
+        return self.act("launch", user)
+
+    def pause(self, user) -> list[str]:
+        return self.act("pause", user)
+
+    def resume(self, user) -> list[str]:
+        """Send again, after a pause or once more prospects were added to a completed campaign."""
+        return self.act("resume", user)
+
+    def archive(self, user) -> list[str]:
+        return self.act("archive", user)
+
+    def act(self, action: str, user) -> list[str]:
+        """Take a person's action, recording it as the cause ("Launched by ada").
+
+        An action that makes the campaign active must pass the launch check first: what stops
+        it is returned, and nothing changes. Otherwise the queued notes are rendered afresh,
+        exactly as they will be sent, and an empty list is returned.
+        """
+        if action not in self.actions():
+            raise ValueError(f"A {self.state} campaign cannot be {self.ACTIONS_DONE[action].lower()}.")
+        target = next(to for (source, to), name in self.MOVES.items() if source == self.state and name == action)
+        if target == self.State.ACTIVE:
+            if problems := self.launch_problems():
+                return problems
+            self.render_queued_notes()
+        self.move_to(target, f"{self.ACTIONS_DONE[action]} by {user.get_username()}")
+        return []
 
     def brake_counts(self, account: SendingAccount, now: dt.datetime) -> tuple[int, int]:
         """(answered, accepted): invitations sent long enough ago to have been answered
@@ -219,7 +317,7 @@ class Campaign(models.Model):
         problems = template_errors(template)
         checked = check_note(template)
         if not checked.within_limit:
-            problems.append(f"The template as typed is {checked.length} characters long; LinkedIn allows at most 300.")
+            problems.append(f"The template as typed is {checked.length} characters long; LinkedIn allows at most {NOTE_MAX_LENGTH}.")
         return problems
 
     def rendered_notes(self, template: str | None = None, variant: str | None = None) -> list[RenderedNote]:
@@ -263,7 +361,21 @@ class Campaign(models.Model):
         return problems
 
     @transaction.atomic
-    def freeze_queued_notes(self) -> None:
+    def save_edited(self) -> None:
+        """Save the campaign as a person wrote it: its queued notes follow the templates at once."""
+        self.save()
+        self.render_queued_notes()
+
+    def add_prospects(self, prospects: Iterable[Prospect]) -> None:
+        """Queue an invitation to each prospect not in the campaign yet, and render the queue's
+        notes. The one-request-per-prospect constraint decides a race with another import."""
+        requests = [ConnectionRequest(campaign=self, prospect=p, state=RequestState.QUEUED) for p in prospects]
+        if requests:
+            ConnectionRequest.objects.bulk_create(requests, ignore_conflicts=True)
+            self.render_queued_notes()
+
+    @transaction.atomic
+    def render_queued_notes(self) -> None:
         """Give each queued request a variant (evenly) and store its note as that variant's
         template now renders it.
 
@@ -301,7 +413,8 @@ class Campaign(models.Model):
         ConnectionRequest.objects.bulk_update(changed, ["variant"])
 
     def variant_stats(self) -> list[dict]:
-        """Per variant: invitations sent (including accepted), accepted, and the acceptance rate."""
+        """Per variant: invitations sent (including accepted), accepted, and the acceptance rate,
+        as a number and as the page shows it ("67%")."""
         rows = {
             row["variant"]: row
             for row in self.requests.filter(state__in=[RequestState.SENT, RequestState.ACCEPTED])
@@ -314,14 +427,73 @@ class Campaign(models.Model):
         stats = []
         for label in self.variants():
             row = rows.get(label, {"sent": 0, "accepted": 0})
+            rate = acceptance_rate(row["accepted"], row["sent"])
             stats.append({"variant": label, "sent": row["sent"], "accepted": row["accepted"],
-                          "rate": acceptance_rate(row["accepted"], row["sent"])})
+                          "rate": rate, "rate_text": percent_text(rate)})
         return stats
 
 
-def acceptance_rate(accepted: int, sent: int) -> float | None:
-    """Accepted as a share of sent invitations (accepted ones included), or None before any."""
-    return accepted / sent if sent else None
+def acceptance_rate(accepted: int, sent: int) -> Fraction | None:
+    """Accepted as an exact share of sent invitations (accepted ones included), or None before
+    any; exact, so that the percentage shown rounds half up as a person would."""
+    return Fraction(accepted, sent) if sent else None
+
+
+def percent_text(rate: Fraction | None) -> str:
+    """ "67%": a rate as a whole percentage, half up; "—" when there is none yet."""
+    return "—" if rate is None else f"{math.floor(rate * 100 + Fraction(1, 2))}%"
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    """A campaign's requests counted per state, and what Home, the campaign list and the
+    campaign page show from the counts."""
+
+    by_state: dict[str, int]
+
+    @staticmethod
+    def annotations(path: str = "") -> dict[str, models.Count]:
+        """One Count per request state, named `n_<state>`; `path` leads to the requests."""
+        prefix = f"{path}__" if path else ""
+        return {
+            f"n_{state}": models.Count(path or "id", filter=Q(**{f"{prefix}state": state}))
+            for state in RequestState.values
+        }
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, int | None]) -> RequestCounts:
+        """From what `annotations()` counted: an aggregate's values, or an annotated row's."""
+        return cls({state: values[f"n_{state}"] or 0 for state in RequestState.values})
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+    @property
+    def open(self) -> int:
+        """Requests the worker still moves on by itself soon: the campaign page polls while any is.
+
+        `sent` may become `accepted` days or weeks later, or never: polling for that would never
+        stop, so an acceptance shows at the next page load (or with the next change while the
+        page polls). `uncertain` moves only by a person's action, which reloads their page."""
+        settled = ConnectionRequest.FINAL_STATES | {RequestState.SENT, RequestState.UNCERTAIN}
+        return sum(count for state, count in self.by_state.items() if state not in settled)
+
+    @property
+    def segments(self) -> list[Segment]:
+        return progress_segments(self.by_state)
+
+    @property
+    def acceptance(self) -> str:
+        """ "40% (2 of 5)": accepted invitations count as sent ones too; "—" before any was sent."""
+        accepted = self.by_state[RequestState.ACCEPTED]
+        sent = self.by_state[RequestState.SENT] + accepted
+        rate = acceptance_rate(accepted, sent)
+        return "—" if rate is None else f"{percent_text(rate)} ({accepted} of {sent})"
+
+    def per_state(self) -> list[tuple[str, str, int]]:
+        """(state, label, count) for every state, in the order of a request's life."""
+        return [(state.value, state.label, self.by_state[state]) for state in RequestState]
 
 
 @dataclass(frozen=True)
@@ -353,44 +525,107 @@ class RenderedNote:
         return bool(self.problem) and not (self.awaiting_lookup and self.length == 0)
 
 
-class RequestState(models.TextChoices):
-    """The life of a connection request (product.md)."""
+class TaskState(models.TextChoices):
+    """The life every tracked OutX action shares (docs/product.md, "Life of a connection
+    request"). `sent`: the task did what was asked (for a profile look-up: the profile was read)."""
 
     QUEUED = "queued", "Queued"
     SUBMITTING = "submitting", "Submitting"
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     NOT_SENT = "not_sent", "Not sent"
-    ACCEPTED = "accepted", "Accepted"
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
     UNCERTAIN = "uncertain", "Uncertain"
 
 
+# Where each shared state may go. `uncertain` leaves only by a person's decision: retried (back
+# to queued), closed (skipped) or confirmed as sent after checking LinkedIn. `submitting` goes
+# back to `queued` only when the POST certainly never reached OutX (or, for a kind that may be
+# sent again, such as a profile look-up, whenever it is unsure).
+TASK_TRANSITIONS: dict[str, frozenset[str]] = {
+    TaskState.QUEUED: frozenset({TaskState.SUBMITTING, TaskState.SKIPPED}),
+    TaskState.SUBMITTING: frozenset({TaskState.PENDING, TaskState.FAILED, TaskState.UNCERTAIN, TaskState.QUEUED}),
+    # A task OutX no longer knows (404) may or may not have been performed.
+    TaskState.PENDING: frozenset({TaskState.SENT, TaskState.NOT_SENT, TaskState.UNCERTAIN}),
+    TaskState.SENT: frozenset(),
+    TaskState.NOT_SENT: frozenset(),
+    TaskState.SKIPPED: frozenset(),
+    TaskState.FAILED: frozenset(),
+    TaskState.UNCERTAIN: frozenset({TaskState.QUEUED, TaskState.SKIPPED, TaskState.SENT}),
+}
+
+
+def _invitation_states() -> type[models.TextChoices]:
+    """The shared states, with `accepted` after `not_sent`: only an invitation is accepted."""
+    members = []
+    for state in TaskState:
+        members.append((state.name, (state.value, state.label)))
+        if state == TaskState.NOT_SENT:
+            members.append(("ACCEPTED", ("accepted", "Accepted")))
+    return models.TextChoices("RequestState", members, module=__name__)
+
+
+# The life of a connection request (docs/product.md): the shared states and `accepted`.
+RequestState = _invitation_states()
+
+
 # LinkedIn invitations still unanswered after this long are worth withdrawing by hand.
 OLD_INVITATION_AGE = dt.timedelta(weeks=3)
+# The same age in words, for every page and form that mentions it ("3 weeks").
+OLD_INVITATION_AGE_TEXT = (
+    f"{OLD_INVITATION_AGE.days // 7} weeks" if OLD_INVITATION_AGE.days % 7 == 0 else f"{OLD_INVITATION_AGE.days} days"
+)
 
 
-class ConnectionRequestQuerySet(models.QuerySet):
-    def stale(self, account: SendingAccount, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
-        """Pending for longer than the account's stale age: still polled, but shown to a person."""
-        cutoff = (now or timezone.now()) - dt.timedelta(days=account.stale_after_days)
-        return self.filter(state=RequestState.PENDING, submitted_at__lt=cutoff)
+def claim_timeout() -> dt.timedelta:
+    """After this long a claim is dead: the client's calls would have timed out by then.
 
-    def old_unanswered(self, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
-        """Invitations sent more than 3 weeks ago and still not accepted.
-
-        OutX offers no way to withdraw them; people withdraw them by hand on LinkedIn, which then
-        blocks a new invitation to that person for about 3 weeks.
-        """
-        cutoff = (now or timezone.now()) - OLD_INVITATION_AGE
-        return self.filter(state__in=[RequestState.PENDING, RequestState.SENT], submitted_at__lt=cutoff)
+    A claimed submission older than this lost its worker mid-call; a claimed poll may be taken
+    by another worker."""
+    return dt.timedelta(seconds=settings.OUTX_CONNECT_TIMEOUT + 3 * settings.OUTX_READ_TIMEOUT + 5)
 
 
-class TrackedState(models.Model):
-    """A row whose `state` changes only through `move_to`, each change an Event with its cause."""
+class OutxTaskQuerySet(models.QuerySet):
+    """What every kind of tracked OutX action asks of its rows."""
 
-    TRANSITIONS: dict[str, frozenset[str]] = {}
+    def due_for_poll(self, now: dt.datetime):
+        return self.filter(state=TaskState.PENDING, next_poll_at__lte=now)
+
+    def abandoned(self, now: dt.datetime):
+        """Claimed for submission longer ago than any call can take: the worker died mid-call."""
+        return self.filter(state=TaskState.SUBMITTING, claimed_at__lt=now - claim_timeout())
+
+
+class OutxTask(models.Model):
+    """One OutX action we track from queued to its outcome: an invitation, a follow-up message,
+    a profile look-up. Its life is written once, in campaigns/lifecycle.py; each kind says only
+    what differs.
+
+    `state` changes only through `move_to`, each change an Event with its cause.
+    """
+
+    TRANSITIONS: dict[str, frozenset[str]] = TASK_TRANSITIONS
+    cause_prefix = ""  # how the kind names itself in the causes of a person's actions
+
+    state = models.CharField(max_length=20, choices=TaskState.choices, default=TaskState.QUEUED)
+    outx_task_id = models.CharField("OutX task id", max_length=100, unique=True, null=True, blank=True)
+    task_output = models.JSONField("OutX task output", null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="POSTs made to OutX.")
+    poll_count = models.PositiveIntegerField(default=0, help_text="Status calls made to OutX.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When the POST to OutX started: what a sender's budget counts.
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="When it was submitted to OutX.")
+    # Which worker is submitting it, since when: a claim older than the call's timeouts is
+    # dead (the worker crashed mid-call), and the task becomes `uncertain`.
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutxTaskQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -420,26 +655,87 @@ class TrackedState(models.Model):
             setattr(self, name, value)
         return True
 
+    # --- What a person may do to an uncertain task -----------------------------------------
 
-class ConnectionRequest(TrackedState):
+    def retry(self, user) -> bool:
+        """Send an `uncertain` task back to the queue: the person has checked LinkedIn."""
+        return self.move_to(
+            TaskState.QUEUED, f"{self.cause_prefix}{user.get_username()} checked and put it back in the queue.",
+            claimed_by="", claimed_at=None, outx_task_id=None,
+        )
+
+    def close(self, user) -> bool:
+        """Close an `uncertain` task for good, without sending it again."""
+        return self.move_to(
+            TaskState.SKIPPED, capfirst(f"{self.cause_prefix}closed by {user.get_username()} without resending.")
+        )
+
+
+@dataclass(frozen=True)
+class SubmitRule:
+    """One condition a queued invitation must meet before the worker submits it: as SQL for
+    the worker's pick, and as Python with the reason a page shows while it does not hold.
+    Both sides stand together so that they cannot drift apart."""
+
+    condition: Q
+    holds: Callable[[ConnectionRequest], bool]
+    reason: Callable[[ConnectionRequest], str]
+
+
+SUBMIT_RULES = (
+    SubmitRule(
+        Q(campaign__state=Campaign.State.ACTIVE),
+        lambda request: request.campaign.state == Campaign.State.ACTIVE,
+        lambda request: f"Campaign is {request.campaign.get_state_display().lower()}",
+    ),
+    SubmitRule(Q(note_problem=""), lambda request: not request.note_problem, lambda request: request.note_problem),
+    SubmitRule(
+        Q(prospect__profile_urn__isnull=False),
+        lambda request: request.prospect.profile_urn is not None,
+        lambda request: request.prospect.lookup_error or "Looking up the LinkedIn profile",
+    ),
+)
+
+
+class ConnectionRequestQuerySet(OutxTaskQuerySet):
+    def submittable(self) -> ConnectionRequestQuerySet:
+        """Queued invitations that meet every SUBMIT_RULES condition; pacing decides when."""
+        return self.filter(Q(state=RequestState.QUEUED), *(rule.condition for rule in SUBMIT_RULES))
+
+    def already_inviting(self, prospect_id: int) -> ConnectionRequestQuerySet:
+        """Requests by which the prospect has (or may have) an invitation from us on LinkedIn."""
+        return self.filter(prospect_id=prospect_id, state__in=ConnectionRequest.INVITED_STATES)
+
+    def spending_budget(self) -> ConnectionRequestQuerySet:
+        """Requests whose submission counts against the budget: every POST that reached OutX or
+        may have. A 400 refusal created no invitation; a request put back in the queue never left."""
+        return self.filter(submitted_at__isnull=False).exclude(state=RequestState.FAILED)
+
+    def stale(self, account: SendingAccount, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
+        """Pending for longer than the account's stale age: still polled, but shown to a person."""
+        cutoff = (now or timezone.now()) - dt.timedelta(days=account.stale_after_days)
+        return self.filter(state=RequestState.PENDING, submitted_at__lt=cutoff)
+
+    def old_unanswered(self, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
+        """Invitations sent more than OLD_INVITATION_AGE ago and still not accepted.
+
+        OutX offers no way to withdraw them; people withdraw them by hand on LinkedIn, which then
+        blocks a new invitation to that person for about 3 weeks.
+        """
+        cutoff = (now or timezone.now()) - OLD_INVITATION_AGE
+        return self.filter(state__in=[RequestState.PENDING, RequestState.SENT], submitted_at__lt=cutoff)
+
+
+class ConnectionRequest(OutxTask):
     """One prospect in one campaign: the invitation, from queued to its outcome."""
 
     State = RequestState
 
-    # Where each state may go. `uncertain` leaves only by a person's decision: retried (back
-    # to queued), closed (skipped) or confirmed as sent after checking LinkedIn. `submitting`
-    # goes back to `queued` only when the POST certainly never reached OutX.
+    # The shared life, and an invitation sent may later be accepted.
     TRANSITIONS: dict[str, frozenset[str]] = {
-        State.QUEUED: frozenset({State.SUBMITTING, State.SKIPPED}),
-        State.SUBMITTING: frozenset({State.PENDING, State.FAILED, State.UNCERTAIN, State.QUEUED}),
-        # A task OutX no longer knows (404) may or may not have been performed.
-        State.PENDING: frozenset({State.SENT, State.NOT_SENT, State.UNCERTAIN}),
-        State.SENT: frozenset({State.ACCEPTED}),
-        State.NOT_SENT: frozenset(),
-        State.ACCEPTED: frozenset(),
-        State.SKIPPED: frozenset(),
-        State.FAILED: frozenset(),
-        State.UNCERTAIN: frozenset({State.QUEUED, State.SKIPPED, State.SENT}),
+        **TASK_TRANSITIONS,
+        RequestState.SENT: frozenset({RequestState.ACCEPTED}),
+        RequestState.ACCEPTED: frozenset(),
     }
     # States in which the prospect has (or may have) an invitation from us on LinkedIn.
     INVITED_STATES = frozenset({State.SUBMITTING, State.PENDING, State.SENT, State.ACCEPTED, State.UNCERTAIN})
@@ -454,22 +750,7 @@ class ConnectionRequest(TrackedState):
     # Why this prospect's note cannot be sent (a variable without value, too long); shown, never sent.
     note_problem = models.CharField(max_length=500, blank=True)
     variant = models.CharField("note variant", max_length=1, blank=True)
-    outx_task_id = models.CharField("OutX task id", max_length=100, unique=True, null=True, blank=True)
-    task_output = models.JSONField("OutX task output", null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0, help_text="POSTs made to OutX.")
-    poll_count = models.PositiveIntegerField(default=0, help_text="Status calls made to OutX.")
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    # When the POST to OutX started: what the account's budget counts.
-    submitted_at = models.DateTimeField(null=True, blank=True, help_text="When the request was submitted to OutX.")
-    # Which worker is submitting it, since when: a claim older than the call's timeouts is
-    # dead (the worker crashed mid-call), and its request becomes `uncertain`.
-    claimed_by = models.CharField(max_length=200, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
-    next_poll_at = models.DateTimeField(null=True, blank=True)
 
     objects = ConnectionRequestQuerySet.as_manager()
 
@@ -495,67 +776,82 @@ class ConnectionRequest(TrackedState):
     def event_links(self) -> dict:
         return {"connection_request": self, "campaign_id": self.campaign_id}
 
+    # --- Why it is not moving, in words for the campaign page --------------------------------
+
+    def why_waiting(self, account: SendingAccount, now: dt.datetime, account_reason: Callable[[], str]) -> str:
+        """Why this invitation is not moving, or "". `account_reason()` says why the sender
+        submits nothing now ("Next in line" when it may); it is asked only for a request that
+        meets every SUBMIT_RULES condition."""
+        if self.state == RequestState.QUEUED:
+            for rule in SUBMIT_RULES:
+                if not rule.holds(self):
+                    return rule.reason(self)
+            return account_reason()
+        if self.state == RequestState.PENDING:
+            return (
+                "Waiting for the OutX extension to send it "
+                f"(submitted {timesince(self.submitted_at or self.updated_at, now)} ago)"
+            )
+        if self.state == RequestState.UNCERTAIN:
+            return "OutX may or may not have received it: check LinkedIn, then retry or close"
+        if self.state == RequestState.SUBMITTING:
+            return "Being submitted now"
+        if self.state == RequestState.ACCEPTED:
+            return self.followup_waiting(account, now)
+        return ""
+
+    def why_stale(self, account: SendingAccount, now: dt.datetime) -> str:
+        """ "Stale: …" for an invitation pending longer than the sender's stale age, or ""."""
+        if self.state != RequestState.PENDING:
+            return ""
+        if (self.submitted_at or self.updated_at) < now - dt.timedelta(days=account.stale_after_days):
+            return f"Stale: pending for more than {account.stale_after_days} days"
+        return ""
+
+    def followup_waiting(self, account: SendingAccount, now: dt.datetime) -> str:
+        """Why an accepted invitation's follow-up message has not gone out yet, or ""."""
+        campaign = self.campaign
+        followup = getattr(self, "followup", None)  # None when the row has none
+        if followup is None:
+            if not campaign.followup_template:
+                return ""
+            if campaign.state != Campaign.State.ACTIVE:
+                return f"Follow-up message waits: the campaign is {campaign.get_state_display().lower()}"
+            due = (self.accepted_at or now) + dt.timedelta(minutes=campaign.followup_delay_minutes)
+            if due <= now:
+                return "Follow-up message due now"
+            # A moment, not a countdown: the page is not redrawn while nothing else changes.
+            return f"Follow-up message due {due.astimezone(zoneinfo.ZoneInfo(account.time_zone)):%a %d %b %H:%M}"
+        return {
+            TaskState.QUEUED: "Follow-up message queued",
+            TaskState.SUBMITTING: "Follow-up message being submitted now",
+            TaskState.PENDING: "Waiting for the OutX extension to send the follow-up message",
+            TaskState.UNCERTAIN: "OutX may or may not have received the follow-up message: check LinkedIn",
+        }.get(followup.state, "")
+
     # --- What a person may do to one request -----------------------------------------------
 
     def retry(self, user) -> bool:
-        """Send an `uncertain` request back to the queue: the person has checked LinkedIn."""
-        return self.move_to(
-            RequestState.QUEUED, f"{user.get_username()} checked and put it back in the queue.",
-            claimed_by="", claimed_at=None, outx_task_id=None,
-        )
-
-    def close(self, user) -> bool:
-        """Close an `uncertain` request for good, without sending it again."""
-        return self.move_to(RequestState.SKIPPED, f"Closed by {user.get_username()} without resending.")
+        """Back in the queue, its note follows the campaign's template again."""
+        if not super().retry(user):
+            return False
+        self.campaign.render_queued_notes()
+        self.refresh_from_db(fields=["note", "note_problem", "variant"])
+        return True
 
     def remove(self, user) -> bool:
         """Take a queued request out before it is submitted."""
         return self.move_to(RequestState.SKIPPED, f"Removed by {user.get_username()} before submission.")
 
 
-class FollowUp(TrackedState):
-    """The message sent to an invitee after they accepted: once, never twice.
+class FollowUp(OutxTask):
+    """The message sent to an invitee after they accepted: once, never twice."""
 
-    It follows the invitation's discipline: claimed and committed as `submitting` before the
-    POST, `uncertain` when OutX may or may not have received it.
-    """
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SUBMITTING = "submitting", "Submitting"
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        NOT_SENT = "not_sent", "Not sent"
-        FAILED = "failed", "Failed"
-        UNCERTAIN = "uncertain", "Uncertain"
-        SKIPPED = "skipped", "Skipped"
-
-    TRANSITIONS: dict[str, frozenset[str]] = {
-        State.QUEUED: frozenset({State.SUBMITTING, State.SKIPPED}),
-        State.SUBMITTING: frozenset({State.PENDING, State.FAILED, State.UNCERTAIN, State.QUEUED}),
-        State.PENDING: frozenset({State.SENT, State.NOT_SENT, State.UNCERTAIN}),
-        State.SENT: frozenset(),
-        State.NOT_SENT: frozenset(),
-        State.FAILED: frozenset(),
-        State.UNCERTAIN: frozenset({State.QUEUED, State.SKIPPED, State.SENT}),
-        State.SKIPPED: frozenset(),
-    }
+    State = TaskState
+    cause_prefix = "Follow-up: "
 
     request = models.OneToOneField(ConnectionRequest, on_delete=models.CASCADE, related_name="followup")
-    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     message = models.TextField(help_text="Frozen when queued: exactly what is sent.")
-    outx_task_id = models.CharField("OutX task id", max_length=100, unique=True, null=True, blank=True)
-    task_output = models.JSONField("OutX task output", null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    poll_count = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    next_poll_at = models.DateTimeField(null=True, blank=True)
-    claimed_by = models.CharField(max_length=200, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "follow-up"
@@ -567,16 +863,25 @@ class FollowUp(TrackedState):
     def event_links(self) -> dict:
         return {"followup": self, "connection_request_id": self.request_id}
 
-    def retry(self, user) -> bool:
-        """Send an `uncertain` follow-up back to the queue: the person checked LinkedIn."""
-        return self.move_to(
-            self.State.QUEUED, f"Follow-up: {user.get_username()} checked and put it back in the queue.",
-            claimed_by="", claimed_at=None, outx_task_id=None,
-        )
 
-    def close(self, user) -> bool:
-        """Close an `uncertain` follow-up for good, without sending it again."""
-        return self.move_to(self.State.SKIPPED, f"Follow-up: closed by {user.get_username()} without resending.")
+class ProfileLookup(OutxTask):
+    """OutX's fetch-profile for a prospect known only by URL: it learns the URN the invitation
+    needs, and the name the note may need. One per prospect. Reading a profile invites nobody,
+    so a look-up OutX may or may not have received is simply asked again."""
+
+    State = TaskState
+
+    prospect = models.OneToOneField(Prospect, on_delete=models.CASCADE, related_name="lookup")
+
+    class Meta:
+        verbose_name = "profile look-up"
+        indexes = [models.Index(fields=["state", "next_poll_at"], name="lookup_state_poll_idx")]
+
+    def __str__(self) -> str:
+        return f"Look-up of {self.prospect} ({self.get_state_display()})"
+
+    def event_links(self) -> dict:
+        return {"profile_lookup": self}
 
 
 class Weekday(models.IntegerChoices):
@@ -699,7 +1004,7 @@ class SendingAccount(models.Model):
 
 
 class Event(models.Model):
-    """A state change — of a connection request, a campaign or the account — and its cause."""
+    """A state change — of a tracked OutX task, a campaign or the account — and its cause."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     connection_request = models.ForeignKey(
@@ -713,6 +1018,9 @@ class Event(models.Model):
     )
     followup = models.ForeignKey(
         FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    profile_lookup = models.ForeignKey(
+        ProfileLookup, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     from_state = models.CharField(max_length=30, blank=True)
     to_state = models.CharField(max_length=30)

@@ -9,7 +9,8 @@ the same way everywhere — form validation, the client, the sandbox and the bro
 import re
 from dataclasses import dataclass
 
-NOTE_MAX_LENGTH = 300
+NOTE_MAX_LENGTH = 300  # OutX's limit for a connection request's note (docs/outx-api.md)
+MESSAGE_MAX_LENGTH = 10_000  # OutX's limit for send-message's text, in UTF-16 code units
 
 # ECMAScript WhiteSpace and LineTerminator: what `String.prototype.trim` removes. Python's
 # str.strip() differs: it keeps U+FEFF but strips U+0085 and U+001C–U+001F.

@@ -1,4 +1,4 @@
-"""The OutX API client: one small module on httpx, speaking exactly ../shared/outx-api.md.
+"""The OutX API client: one small module on httpx, speaking exactly docs/outx-api.md.
 
 Each call returns a typed result or raises one typed error per case, so the worker can give
 every answer a defined effect. The client never retries anything by itself: OutX has no
@@ -18,11 +18,9 @@ import httpx
 from django.conf import settings
 
 from .linkedin import normalise_profile_urn
-from .notes import check_note, js_trim, utf16_length
+from .notes import MESSAGE_MAX_LENGTH, check_note, js_trim, utf16_length
 
 logger = logging.getLogger(__name__)
-
-MESSAGE_MAX_LENGTH = 10_000
 
 # Task statuses. The docs name pending and completed; OutX's MCP client also knows these two.
 PENDING = "pending"
@@ -30,6 +28,9 @@ PROCESSING = "processing"
 COMPLETED = "completed"
 FAILED = "failed"
 KNOWN_STATUSES = frozenset({PENDING, PROCESSING, COMPLETED, FAILED})
+
+# An id no task has: asking for it costs nothing and tells whether OutX answers normally.
+PROBE_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
 
 # --- Errors -------------------------------------------------------------------------------
@@ -220,6 +221,15 @@ class OutxClient:
             task_output=task.get("task_output"),
             raw=data,
         )
+
+    def check_connection(self) -> None:
+        """Whether the key works and OutX answers normally: asks for a task nobody has, which
+        OutX answers "not found". Raises the OutxError of any other answer."""
+        try:
+            self.get_task_status(PROBE_TASK_ID)
+        except OutxTaskNotFound:
+            pass
+        # A task with the all-zero id should not exist, but any answer proves the key works.
 
     def fetch_profile(self, profile_slug: str) -> TaskCreated:
         return self._create_task("/linkedin-agent/fetch-profile", {"profile_slug": profile_slug})

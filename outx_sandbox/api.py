@@ -1,4 +1,4 @@
-"""The sandbox's OutX API: the endpoints of ../shared/outx-api.md, answering exactly as it says.
+"""The sandbox's OutX API: the endpoints of docs/outx-api.md, answering exactly as it says.
 
 Every endpoint first makes the checks OutX makes before it reads a request, in this order:
 method, API key, the switched-on conditions (401, 403, 404), latency, server errors. Only
@@ -25,7 +25,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.linkedin import InvalidProfile, normalise_profile_urn
-from campaigns.notes import NOTE_MAX_LENGTH, js_trim, outx_note_length, utf16_length
+from campaigns.notes import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, js_trim, outx_note_length, utf16_length
 
 from .extension import complete_due_tasks
 from .models import SandboxSettings, SandboxTask
@@ -35,7 +35,6 @@ PLUGIN_REQUIRED = (
     "team member's account to use the API. The plugin must have been active within the last 48 hours."
 )
 NO_ADMIN = "No admin user found in the team"
-MESSAGE_MAX_LENGTH = 10_000
 CONNECTIONS_MAX_COUNT = 100
 
 SandboxView = Callable[[HttpRequest, SandboxSettings], HttpResponse]

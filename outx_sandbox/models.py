@@ -98,7 +98,7 @@ class SandboxTask(models.Model):
     """One task OutX was asked to perform, as get-task-status reports it."""
 
     class TaskType(models.TextChoices):
-        # Only the connection request's name is fixed by outx-api.md; the others are ours.
+        # Only the connection request's name is fixed by docs/outx-api.md; the others are ours.
         SEND_CONNECTION_REQUEST = "agent_send_connection_request"
         FETCH_PROFILE = "agent_fetch_profile"
         FETCH_CONNECTIONS = "agent_fetch_connections"

@@ -8,7 +8,7 @@ import zoneinfo
 from django import forms
 from django.db.models import F, Q
 
-from ..models import Campaign, ConnectionRequestQuerySet, RequestState
+from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequestQuerySet, RequestState
 
 
 class ReviewFilterForm(forms.Form):
@@ -38,8 +38,8 @@ class ReviewFilterForm(forms.Form):
         help_text="Name, company or note.",
     )
     old_unanswered = forms.BooleanField(
-        label="Only invitations unanswered for over 3 weeks", required=False,
-        help_text="Sent more than 3 weeks ago and still not accepted.",
+        label=f"Only invitations unanswered for over {OLD_INVITATION_AGE_TEXT}", required=False,
+        help_text=f"Sent more than {OLD_INVITATION_AGE_TEXT} ago and still not accepted.",
     )
 
     def __init__(self, *args, time_zone: str = "UTC", **kwargs):

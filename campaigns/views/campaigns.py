@@ -7,8 +7,8 @@ Everyone logged in may look at every campaign; only its owner or a staff user ma
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -23,91 +23,20 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
 from .. import pacing
-from ..charts import Segment, progress_segments
 from ..forms.campaigns import CampaignForm
-from ..models import OLD_INVITATION_AGE, Campaign, ConnectionRequest, FollowUp, SendingAccount
+from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequest, FollowUp, RequestCounts, SendingAccount
 from ..sending import submission_decision
-
-State = ConnectionRequest.State
-CampaignState = Campaign.State
 
 CAMPAIGNS_PER_PAGE = 25
 REQUESTS_PER_PAGE = 50
 
-# States the live status treats as settled: nothing moves a request out of them by itself soon.
-# `sent` may become `accepted` days or weeks later, or never: polling for that would never stop,
-# so an acceptance shows at the next page load (or with the next change while the page polls).
-# `uncertain` moves only by a person's action, which reloads their page.
-SETTLED_STATES = ConnectionRequest.FINAL_STATES | {State.SENT, State.UNCERTAIN}
-OPEN_STATES = frozenset(State.values) - SETTLED_STATES
 # Follow-up states the worker moves on by itself.
 OPEN_FOLLOWUP_STATES = (FollowUp.State.QUEUED, FollowUp.State.SUBMITTING, FollowUp.State.PENDING)
-UNANSWERED_WARNING = f"Unanswered for over {OLD_INVITATION_AGE.days // 7} weeks"
-
-
-# --- Acceptance rates -----------------------------------------------------------------------------
-
-
-def acceptance_percent(accepted: int, sent: int) -> int | None:
-    """Accepted as a whole percentage of sent invitations (accepted ones included), half up."""
-    return (200 * accepted + sent) // (2 * sent) if sent else None
-
-
-def acceptance_text(accepted: int, sent: int) -> str:
-    """ "40% (2 of 5)", or "—" before any invitation was sent."""
-    percent = acceptance_percent(accepted, sent)
-    return "—" if percent is None else f"{percent}% ({accepted} of {sent})"
-
-
-def percent_text(percent: int | None) -> str:
-    return "—" if percent is None else f"{percent}%"
-
-
-# --- Counting a campaign's requests -------------------------------------------------------------
-
-
-def count_by_state(path: str = "") -> dict[str, Count]:
-    """One Count per request state, named `n_<state>`; `path` leads to the requests."""
-    prefix = f"{path}__" if path else ""
-    return {
-        f"n_{state}": Count(path or "id", filter=Q(**{f"{prefix}state": state}))
-        for state in State.values
-    }
-
-
-@dataclass(frozen=True)
-class RequestCounts:
-    by_state: dict[str, int]
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, int | None]) -> RequestCounts:
-        return cls({state: values[f"n_{state}"] or 0 for state in State.values})
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_state.values())
-
-    @property
-    def open(self) -> int:
-        return sum(self.by_state[state] for state in OPEN_STATES)
-
-    @property
-    def segments(self) -> list[Segment]:
-        return progress_segments(self.by_state)
-
-    @property
-    def acceptance(self) -> str:
-        accepted = self.by_state[State.ACCEPTED]
-        return acceptance_text(accepted, self.by_state[State.SENT] + accepted)
-
-    def per_state(self) -> list[tuple[str, str, int]]:
-        """(state, label, count) for every state, in the order of a request's life."""
-        return [(state.value, state.label, self.by_state[state]) for state in State]
+UNANSWERED_WARNING = f"Unanswered for over {OLD_INVITATION_AGE_TEXT}"
 
 
 @dataclass(frozen=True)
@@ -122,10 +51,10 @@ class CampaignSummary:
     def can_still_change(self, campaign: Campaign) -> bool:
         """Whether anything the status shows may change without a person acting on this page:
         a request or a follow-up the worker moves on, or a follow-up still to be queued."""
-        if campaign.state in (CampaignState.DRAFT, CampaignState.ARCHIVED):
+        if campaign.state in (Campaign.State.DRAFT, Campaign.State.ARCHIVED):
             return False
         # Follow-ups are queued only while the campaign is active and has a follow-up message.
-        queues_followups = campaign.state == CampaignState.ACTIVE and campaign.followup_template
+        queues_followups = campaign.state == Campaign.State.ACTIVE and campaign.followup_template
         to_come = self.followups_to_come if queues_followups else 0
         return self.counts.open + self.open_followups + to_come > 0
 
@@ -139,16 +68,16 @@ def summarise(campaign: Campaign, account: SendingAccount, now: dt.datetime) -> 
     """
     stale_before = now - dt.timedelta(days=account.stale_after_days)
     values = campaign.requests.aggregate(
-        **count_by_state(),
+        **RequestCounts.annotations(),
         latest_change=Max("updated_at"),
         looked_up=Count("id", filter=Q(prospect__profile_urn__isnull=False)),
         lookups_failed=Count("id", filter=~Q(prospect__lookup_error="")),
         note_problems=Count("id", filter=~Q(note_problem="")),
-        stale=Count("id", filter=Q(state=State.PENDING, submitted_at__lt=stale_before)),
+        stale=Count("id", filter=Q(state=ConnectionRequest.State.PENDING, submitted_at__lt=stale_before)),
         followups=Count("followup"),
         followups_changed=Max("followup__updated_at"),
         open_followups=Count("followup", filter=Q(followup__state__in=OPEN_FOLLOWUP_STATES)),
-        followups_to_come=Count("id", filter=Q(state=State.ACCEPTED, followup__isnull=True)),
+        followups_to_come=Count("id", filter=Q(state=ConnectionRequest.State.ACCEPTED, followup__isnull=True)),
     )
     seen = (
         campaign.state, campaign.updated_at, account.state, account.updated_at,
@@ -173,59 +102,22 @@ def within_working_hours(account: SendingAccount, now: dt.datetime) -> bool:
 
 def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, account: SendingAccount, now: dt.datetime) -> None:
     """Give each row `.waiting` (why it is not moving), `.stale_warning` and `.unanswered_warning`,
-    each "" if none.
+    each "" if none, by the rules the worker itself follows (`ConnectionRequest.why_waiting`).
 
     The account's own reason is the same for every queued request, so it is asked once. Rows
     annotated `unanswered_too_long` (see `requests_listing`) are marked for withdrawal by hand.
     """
-    account_reason = None
+
+    @functools.cache
+    def account_reason() -> str:
+        decision = submission_decision(account, now)
+        return "Next in line" if decision.allowed else decision.reason
+
     for row in rows:
-        row.waiting, row.stale_warning = "", ""
+        row.campaign = campaign  # the page's own copy: no query per row
+        row.waiting = row.why_waiting(account, now, account_reason)
+        row.stale_warning = row.why_stale(account, now)
         row.unanswered_warning = UNANSWERED_WARNING if getattr(row, "unanswered_too_long", False) else ""
-        if row.state == State.QUEUED:
-            if campaign.state != CampaignState.ACTIVE:
-                row.waiting = f"Campaign is {campaign.get_state_display().lower()}"
-            elif row.note_problem:
-                row.waiting = row.note_problem
-            elif row.prospect.profile_urn is None:
-                row.waiting = row.prospect.lookup_error or "Looking up the LinkedIn profile"
-            else:
-                if account_reason is None:
-                    decision = submission_decision(account, now)
-                    account_reason = "Next in line" if decision.allowed else decision.reason
-                row.waiting = account_reason
-        elif row.state == State.PENDING:
-            submitted_at = row.submitted_at or row.updated_at
-            row.waiting = f"Waiting for the OutX extension to send it (submitted {timesince(submitted_at, now)} ago)"
-            if submitted_at < now - dt.timedelta(days=account.stale_after_days):
-                row.stale_warning = f"Stale: pending for more than {account.stale_after_days} days"
-        elif row.state == State.UNCERTAIN:
-            row.waiting = "OutX may or may not have received it: check LinkedIn, then retry or close"
-        elif row.state == State.SUBMITTING:
-            row.waiting = "Being submitted now"
-        elif row.state == State.ACCEPTED:
-            row.waiting = followup_waiting(row, campaign, account, now)
-
-
-def followup_waiting(row: ConnectionRequest, campaign: Campaign, account: SendingAccount, now: dt.datetime) -> str:
-    """Why an accepted invitation's follow-up message has not gone out yet, or ""."""
-    followup = getattr(row, "followup", None)  # None when the row has none
-    if followup is None:
-        if not campaign.followup_template:
-            return ""
-        if campaign.state != CampaignState.ACTIVE:
-            return f"Follow-up message waits: the campaign is {campaign.get_state_display().lower()}"
-        due = (row.accepted_at or now) + dt.timedelta(minutes=campaign.followup_delay_minutes)
-        if due <= now:
-            return "Follow-up message due now"
-        # A moment, not a countdown: the page is not redrawn while nothing else changes.
-        return f"Follow-up message due {due.astimezone(zoneinfo.ZoneInfo(account.time_zone)):%a %d %b %H:%M}"
-    return {
-        FollowUp.State.QUEUED: "Follow-up message queued",
-        FollowUp.State.SUBMITTING: "Follow-up message being submitted now",
-        FollowUp.State.PENDING: "Waiting for the OutX extension to send the follow-up message",
-        FollowUp.State.UNCERTAIN: "OutX may or may not have received the follow-up message: check LinkedIn",
-    }.get(followup.state, "")
 
 
 # --- What a person may do to a campaign -----------------------------------------------------------
@@ -233,39 +125,29 @@ def followup_waiting(row: ConnectionRequest, campaign: Campaign, account: Sendin
 
 @dataclass(frozen=True)
 class CampaignAction:
-    name: str
-    label: str
-    done: str  # for the cause and the message: "Launched by ada"
+    """A button on the campaign page for one of the person-made moves in `Campaign.MOVES`."""
+
+    name: str  # also the Campaign method that takes it
     target: str
-    from_states: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+    @property
+    def done(self) -> str:  # for the message: "Launched “Lisbon founders”."
+        return Campaign.ACTIONS_DONE[self.name]
 
     @property
     def needs_launch_check(self) -> bool:
-        return self.target == CampaignState.ACTIVE
+        return self.target == Campaign.State.ACTIVE
 
 
-CAMPAIGN_ACTIONS = {
-    action.name: action
-    for action in (
-        CampaignAction("launch", "Launch", "Launched", CampaignState.ACTIVE, frozenset({CampaignState.DRAFT})),
-        CampaignAction("pause", "Pause", "Paused", CampaignState.PAUSED, frozenset({CampaignState.ACTIVE})),
-        CampaignAction(
-            "resume", "Resume", "Resumed", CampaignState.ACTIVE,
-            frozenset({CampaignState.PAUSED, CampaignState.COMPLETED}),
-        ),
-        CampaignAction(
-            "archive", "Archive", "Archived", CampaignState.ARCHIVED,
-            frozenset({CampaignState.DRAFT, CampaignState.ACTIVE, CampaignState.PAUSED, CampaignState.COMPLETED}),
-        ),
-    )
-}
+CAMPAIGN_ACTIONS = {name: CampaignAction(name, target) for (_, target), name in Campaign.MOVES.items() if name}
 
 
 def allowed_actions(campaign: Campaign) -> list[CampaignAction]:
-    return [
-        action for action in CAMPAIGN_ACTIONS.values()
-        if campaign.state in action.from_states and campaign.can_move_to(action.target)
-    ]
+    return [CAMPAIGN_ACTIONS[name] for name in campaign.actions()]
 
 
 # --- What a person may do to one request ----------------------------------------------------------
@@ -286,9 +168,9 @@ class RequestAction:
 REQUEST_ACTIONS = {
     action.name: action
     for action in (
-        RequestAction("retry", State.UNCERTAIN, "Put back in the queue"),
-        RequestAction("close", State.UNCERTAIN, "Closed without resending"),
-        RequestAction("remove", State.QUEUED, "Removed before submission"),
+        RequestAction("retry", ConnectionRequest.State.UNCERTAIN, "Put back in the queue"),
+        RequestAction("close", ConnectionRequest.State.UNCERTAIN, "Closed without resending"),
+        RequestAction("remove", ConnectionRequest.State.QUEUED, "Removed before submission"),
         RequestAction("followup-retry", FollowUp.State.UNCERTAIN, "Follow-up put back in the queue", True, "retry"),
         RequestAction("followup-close", FollowUp.State.UNCERTAIN, "Follow-up closed without resending", True, "close"),
     )
@@ -312,7 +194,7 @@ def get_changeable_campaign(request: HttpRequest, pk: int) -> Campaign:
 def listing_params(data: Mapping[str, str]) -> tuple[str, int | str]:
     """The request table's state filter and page, from a query string or a posted form."""
     state_filter = data.get("state", "")
-    if state_filter not in State.values:
+    if state_filter not in ConnectionRequest.State.values:
         state_filter = ""
     page = data.get("page", "")
     return state_filter, int(page) if page.isdigit() else 1
@@ -339,7 +221,7 @@ def status_context(
 
     can_change = campaign.can_be_changed_by(request.user)
     launch_problems = []
-    if campaign.state in (CampaignState.DRAFT, CampaignState.PAUSED, CampaignState.COMPLETED):
+    if campaign.state in (Campaign.State.DRAFT, Campaign.State.PAUSED, Campaign.State.COMPLETED):
         launch_problems = campaign.launch_problems()
     live = summary.can_still_change(campaign)
     status_params = {"v": summary.fingerprint, "state": state_filter, "page": page.number}
@@ -361,10 +243,7 @@ def status_context(
         "actions": allowed_actions(campaign) if can_change else [],
         "launch_problems": launch_problems,
         "show_variants": show_variants,
-        "variant_rows": [
-            {**row, "rate_text": percent_text(acceptance_percent(row["accepted"], row["sent"]))}
-            for row in (campaign.variant_stats() if show_variants else [])
-        ],
+        "variant_rows": campaign.variant_stats() if show_variants else [],
         "unanswered_count": campaign.requests.old_unanswered(now).count(),
         "unanswered_review_url": reverse("review") + "?" + urlencode({"campaign": campaign.pk, "old_unanswered": "on"}),
     }
@@ -389,16 +268,14 @@ def campaign_list(request: HttpRequest) -> TemplateResponse:
     show_archived = request.GET.get("show") == "archived"
     campaigns = (
         Campaign.objects.select_related("owner")
-        .annotate(**count_by_state("requests"))
+        .with_request_counts()
         .order_by("-created_at", "-id")  # an aggregate drops Meta.ordering
     )
     if show_archived:
-        campaigns = campaigns.filter(state=CampaignState.ARCHIVED)
+        campaigns = campaigns.filter(state=Campaign.State.ARCHIVED)
     else:
-        campaigns = campaigns.exclude(state=CampaignState.ARCHIVED)
+        campaigns = campaigns.exclude(state=Campaign.State.ARCHIVED)
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
-    for campaign in page:
-        campaign.counts = RequestCounts.from_values(vars(campaign))
     context = {"page_obj": page, "show_archived": show_archived}
     return TemplateResponse(request, "campaigns/campaign_list.html", context)
 
@@ -409,8 +286,7 @@ def campaign_create(request: HttpRequest) -> TemplateResponse | HttpResponseRedi
     if request.method == "POST" and form.is_valid():
         campaign = form.save(commit=False)
         campaign.owner = request.user
-        campaign.save()
-        campaign.freeze_queued_notes()
+        campaign.save_edited()
         messages.success(request, f"Campaign “{campaign.name}” created. Add prospects to it next.")
         return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
     return TemplateResponse(request, "campaigns/campaign_form.html", {"form": form, "campaign": None})
@@ -421,9 +297,8 @@ def campaign_edit(request: HttpRequest, pk: int) -> TemplateResponse | HttpRespo
     campaign = get_changeable_campaign(request, pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            campaign = form.save()
-            campaign.freeze_queued_notes()
+        campaign = form.save(commit=False)
+        campaign.save_edited()
         messages.success(request, f"Campaign “{campaign.name}” saved.")
         return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
     # The form's instance holds the posted values by now; the page names the saved campaign.
@@ -468,21 +343,18 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponseR
         campaign = get_object_or_404(Campaign.objects.select_for_update(), pk=pk)
         if not campaign.can_be_changed_by(request.user):
             raise PermissionDenied("Only the campaign's owner or an admin may change it.")
-        if campaign.state not in move.from_states or not campaign.can_move_to(move.target):
+        if action not in campaign.actions():
             messages.error(
                 request,
                 f"The campaign is {campaign.get_state_display().lower()}: it cannot be {move.done.lower()}.",
             )
             return HttpResponseRedirect(page_url)
-        if move.needs_launch_check:
-            problems = campaign.launch_problems()
-            if problems:
-                messages.error(request, f"Not {move.done.lower()}: fix these first.")
-                for problem in problems:
-                    messages.error(request, problem)
-                return HttpResponseRedirect(page_url)
-            campaign.freeze_queued_notes()
-        campaign.move_to(move.target, f"{move.done} by {request.user.get_username()}")
+        problems = getattr(campaign, action)(request.user)  # launch, pause, resume or archive
+        if problems:
+            messages.error(request, f"Not {move.done.lower()}: fix these first.")
+            for problem in problems:
+                messages.error(request, problem)
+            return HttpResponseRedirect(page_url)
     messages.success(request, f"{move.done} “{campaign.name}”.")
     return HttpResponseRedirect(page_url)
 
@@ -502,9 +374,6 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
         raise Http404("This invitation has no follow-up.")
     changed = target.state == act.from_state and getattr(target, act.method or act.name)(request.user)
     if changed:
-        if row.state == State.QUEUED:
-            campaign.freeze_queued_notes()  # back in the queue, its note follows the template again
-            row.refresh_from_db(fields=["note", "note_problem"])
         outcome = f"{act.done}: {row.prospect}."
     else:
         target.refresh_from_db(fields=["state"])  # someone else may have moved it meanwhile

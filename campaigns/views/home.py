@@ -1,21 +1,19 @@
 import datetime as dt
 import zoneinfo
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ..charts import PROGRESS_PARTS, chart_width, daily_bars, progress_segments
+from ..charts import chart_width, daily_bars
 from ..models import Campaign, ConnectionRequest, SendingAccount
-from ..sending import budget_spending_requests, budget_used, submission_decision
-from .campaigns import acceptance_text
+from ..sending import budget_used, submission_decision
 
 HOME_CAMPAIGNS = 20
 CHART_DAYS = 30
-COUNTED_STATES = sorted({state for _, _, states in PROGRESS_PARTS for state in states} | {"skipped"})
 
 
 @require_GET
@@ -23,18 +21,12 @@ def home(request: HttpRequest) -> TemplateResponse:
     now = timezone.now()
     account = SendingAccount.get()
     used = sent_today, sent_this_week = budget_used(account, now)
-    campaigns = list(
+    campaigns = (
         Campaign.objects.exclude(state=Campaign.State.ARCHIVED)
         .select_related("owner")
-        .annotate(**{f"n_{state}": Count("requests", filter=Q(requests__state=state)) for state in COUNTED_STATES})
-        .order_by("-created_at", "-id")[:HOME_CAMPAIGNS]
+        .with_request_counts()
+        .order_by("-created_at", "-id")[:HOME_CAMPAIGNS]  # an aggregate drops Meta.ordering
     )
-    for campaign in campaigns:
-        counts = {state: getattr(campaign, f"n_{state}") for state in COUNTED_STATES}
-        campaign.segments = progress_segments(counts)
-        campaign.total = sum(counts.values())
-        # From the same annotate: accepted invitations count as sent ones too.
-        campaign.acceptance = acceptance_text(counts["accepted"], counts["sent"] + counts["accepted"])
 
     context = {
         "account": account,
@@ -56,7 +48,7 @@ def invitations_per_day(account: SendingAccount, now: dt.datetime):
     today = now.astimezone(tz).date()
     first_day = today - dt.timedelta(days=CHART_DAYS - 1)
     rows = (
-        budget_spending_requests()
+        ConnectionRequest.objects.spending_budget()
         .filter(submitted_at__gte=dt.datetime.combine(first_day, dt.time(0), tzinfo=tz))
         .annotate(day=TruncDate("submitted_at", tzinfo=tz))
         .values("day")

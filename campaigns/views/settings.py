@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .. import outx
 from ..forms.settings import AccountActionForm, SendingAccountForm
 from ..models import SendingAccount
-from ..worker import PROBE_TASK_ID
 
 
 def staff_only(view):
@@ -125,9 +124,7 @@ def check_outx_connection() -> ConnectionCheck:
         return ConnectionCheck(messages.ERROR, "No OutX API key is set: an admin must set OUTX_API_KEY.")
     try:
         with outx.get_client() as client:
-            client.get_task_status(PROBE_TASK_ID)
-    except outx.OutxTaskNotFound:
-        level, text = messages.SUCCESS, "OutX answered: the key works and the extension is online."
+            client.check_connection()
     except outx.OutxUnauthorized as error:
         level, text = messages.ERROR, f"OutX rejected the API key ({error.message})."
     except outx.OutxExtensionOffline:
@@ -143,7 +140,6 @@ def check_outx_connection() -> ConnectionCheck:
     except outx.OutxError as error:
         level, text = messages.ERROR, f"OutX answered something unexpected: {error.message}"
     else:
-        # A task with the all-zero id should not exist, but any answer proves the key works.
         level, text = messages.SUCCESS, "OutX answered: the key works and the extension is online."
     # Belt and braces: an error's text must never carry the key to the page.
     return ConnectionCheck(level, without_key(text, key))

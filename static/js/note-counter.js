@@ -1,12 +1,12 @@
 // The note editor: a live "N/300" counter and buttons that insert a variable at the cursor.
 // A convenience only: the server counts again (campaigns/notes.py check_note) and decides.
+// The limit is the counter's data-note-max-length, rendered from campaigns.notes.NOTE_MAX_LENGTH.
 // Markup: templates/campaigns/_note_editor.html. Elements are found by data attributes, and
 // events are delegated from the document, so editors swapped in by htmx work too.
 (function () {
   "use strict";
 
-  var LIMIT = 300;
-  var WARN_FROM = 280;
+  var WARN_MARGIN = 20; // "close to the limit" from 20 characters before it
 
   // The note rule as OutX applies it: line breaks as LF, String.prototype.trim, UTF-16 length.
   function outreachNoteLength(text) {
@@ -21,18 +21,20 @@
 
   function showCount(counter) {
     var textarea = document.getElementById(counter.getAttribute("data-note-counter-for"));
-    if (!textarea) return;
+    var limit = parseInt(counter.getAttribute("data-note-max-length"), 10);
+    if (!textarea || !(limit > 0)) return;
+    var warnFrom = limit - WARN_MARGIN;
     var length = outreachNoteLength(textarea.value);
-    var text = length + "/" + LIMIT;
+    var text = length + "/" + limit;
     // Said in words as well as in colour.
-    if (length > LIMIT) {
-      text += " · " + (length - LIMIT) + " over the limit: LinkedIn refuses notes longer than " + LIMIT;
-    } else if (length >= WARN_FROM) {
+    if (length > limit) {
+      text += " · " + (length - limit) + " over the limit: LinkedIn refuses notes longer than " + limit;
+    } else if (length >= warnFrom) {
       text += " · close to the limit";
     }
     counter.textContent = text;
-    counter.classList.toggle("note-counter-warning", length >= WARN_FROM && length <= LIMIT);
-    counter.classList.toggle("note-counter-error", length > LIMIT);
+    counter.classList.toggle("note-counter-warning", length >= warnFrom && length <= limit);
+    counter.classList.toggle("note-counter-error", length > limit);
   }
 
   function insertAtCursor(textarea, text) {

@@ -142,20 +142,15 @@ class Command(BaseCommand):
         )
         if not created:
             self.stdout.write(f"{DEMO_CAMPAIGN!r} exists; adding only what it lacks.")
-        queued = 0
-        for data in DEMO_PROSPECTS:
-            prospect = self.prospect(data)
-            if ConnectionRequest.objects.filter(campaign=campaign, prospect=prospect).exists():
-                continue
-            request = ConnectionRequest.objects.create(
-                campaign=campaign, prospect=prospect, state=ConnectionRequest.State.QUEUED
-            )
+        prospects = [self.prospect(data) for data in DEMO_PROSPECTS]
+        new = [prospect for prospect in prospects if not campaign.requests.filter(prospect=prospect).exists()]
+        campaign.add_prospects(new)  # spreads them over the variants and writes each note
+        for request in campaign.requests.filter(prospect__in=new).order_by("id"):
             Event.objects.create(
                 connection_request=request, campaign=campaign, from_state="",
                 to_state=ConnectionRequest.State.QUEUED, cause="Queued by demo_setup",
             )
-            queued += 1
-        campaign.freeze_queued_notes()  # spreads them over the variants and writes each note
+        queued = len(new)
         if problems := campaign.launch_problems():
             raise CommandError(f"The demo campaign cannot launch: {problems[0]}")
         if campaign.state == Campaign.State.DRAFT:

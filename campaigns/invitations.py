@@ -1,0 +1,85 @@
+"""The invitation as a kind of OutX action: what differs from the shared life in lifecycle.py.
+
+Pacing is the account's: a daily and a rolling weekly cap, working hours, random spacing and
+OutX's hourly advice, shared by every campaign, with campaigns taking turns. Nobody with a
+pending, sent, accepted or uncertain invitation is invited again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import F
+
+from . import outx, pacing
+from .lifecycle import Kind, TickSummary
+from .models import Campaign, ConnectionRequest, SendingAccount
+from .notes import check_note
+from .sending import submission_decision
+
+
+class Invitations(Kind):
+    model = ConnectionRequest
+    label = "Invitation"
+    created_count = "submitted"
+    reports_to_summary = True
+    abandoned_cause = (
+        "the worker stopped while submitting this invitation; OutX may or may not have received it. "
+        "It will not be sent again unless a person retries it."
+    )
+    lost_cause = (
+        "OutX no longer knows task {task_id} ({message}); whether the invitation went out is unknown. "
+        "A person should check LinkedIn."
+    )
+    sent_cause = "LinkedIn invitation sent (OutX task completed)."
+
+    def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+        return submission_decision(account, now)
+
+    def next_queued(self, now: dt.datetime, summary: TickSummary) -> ConnectionRequest | None:
+        """The next fair request, skipping (with the reason) any that must not be sent."""
+        while (request := next_fair_request()) is not None:
+            earlier = ConnectionRequest.objects.already_inviting(request.prospect_id).exclude(pk=request.pk)
+            earlier = earlier.select_related("campaign").first()
+            if earlier is not None:
+                request.move_to(
+                    ConnectionRequest.State.SKIPPED,
+                    f"Already invited in campaign “{earlier.campaign.name}” ({earlier.get_state_display().lower()}).",
+                )
+                summary.skipped += 1
+                continue
+            checked = check_note(request.note)
+            if not checked.within_limit:
+                request.move_to(ConnectionRequest.State.SKIPPED, checked.error)
+                summary.skipped += 1
+                continue
+            return request
+        return None
+
+    def post(self, client: outx.OutxClient, item: ConnectionRequest) -> outx.TaskCreated:
+        return client.send_connection_request(item.prospect.profile_urn, item.note)
+
+    def after_claim(self, item: ConnectionRequest, now: dt.datetime) -> None:
+        # Campaigns take turns: the one that submitted least recently goes next.
+        Campaign.objects.filter(pk=item.campaign_id).update(last_submission_at=now)
+
+
+def next_fair_request() -> ConnectionRequest | None:
+    """The oldest submittable request of the campaign that submitted least recently."""
+    submittable = ConnectionRequest.objects.submittable()
+    campaign_id = (
+        submittable.order_by(F("campaign__last_submission_at").asc(nulls_first=True), "campaign_id")
+        .values_list("campaign_id", flat=True)
+        .first()
+    )
+    if campaign_id is None:
+        return None
+    return (
+        submittable.filter(campaign_id=campaign_id)
+        .select_related("prospect", "campaign")
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+INVITATIONS = Invitations()

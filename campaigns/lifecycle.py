@@ -1,0 +1,372 @@
+"""The life of every OutX action the worker takes, written once.
+
+An invitation, a follow-up message and a profile look-up are each a kind of tracked OutX task
+(`OutxTask`). Whatever the kind, the worker:
+
+1. claims the next queued item under a lock on the sending account's row, if the kind's pacing
+   allows, and commits it as `submitting` before the POST (`claim_next`), so that a crash leaves
+   a trace;
+2. makes the POST and gives OutX's answer its effect (`submit`): a task → `pending`; a 400 →
+   `failed`; an account-wide refusal → back in the queue and the account paused; no answer →
+   `uncertain` (never sent again by itself), or back in the queue when the POST certainly never
+   reached OutX or the kind may safely be sent twice;
+3. polls what is due, no more often than every 5 s per task (`poll_due`), and gives a finished
+   task its outcome;
+4. turns claims whose worker died mid-call `uncertain` (`recover_abandoned`).
+
+A `Kind` says only what differs: which items are next, which pacing applies, which OutX call to
+make and what a completed output means.
+
+Time is taken when it happens: every stored "next time" counts from the moment OutX answered,
+read from the pass's clock after the call, never from the start of the pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.text import capfirst
+
+from . import outx, pacing
+from .models import OutxTask, SendingAccount, TaskState, claim_timeout
+from .sending import CALLS_STOPPED, take_account_wide_answer
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+COUNTS = ("submitted", "skipped", "failed", "uncertain", "polls", "sent", "not_sent", "lookups", "accepted", "followups")
+
+
+@dataclass
+class TickSummary:
+    """What one pass did, and why it did no more."""
+
+    submitted: int = 0  # invitations OutX created a task for
+    skipped: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    polls: int = 0
+    sent: int = 0
+    not_sent: int = 0
+    lookups: int = 0  # profile look-ups OutX created a task for
+    accepted: int = 0
+    followups: int = 0  # follow-up messages OutX created a task for
+    waiting: str = ""  # why nothing more was submitted
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, other: TickSummary) -> None:
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.waiting, self.problems = other.waiting, self.problems + other.problems
+
+    def line(self) -> str:
+        parts = [
+            f"submitted {self.submitted}",
+            f"polled {self.polls}",
+            f"sent {self.sent}",
+            f"not sent {self.not_sent}",
+            f"skipped {self.skipped}",
+            f"failed {self.failed}",
+            f"uncertain {self.uncertain}",
+            f"profile look-ups {self.lookups}",
+            f"accepted {self.accepted}",
+            f"follow-ups {self.followups}",
+        ]
+        line = "Outreach tick: " + ", ".join(parts) + "."
+        if self.waiting:
+            line += f" Waiting: {self.waiting}"
+        if self.problems:
+            line += " Problems: " + "; ".join(self.problems)
+        return line
+
+
+def claim_tag() -> str:
+    """Who claimed a submission (host, process, a random part): for a person reading the row."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Kind:
+    """What differs between kinds of OutX action. Subclasses set the attributes and override
+    the methods that raise NotImplementedError; the rest are defaults most kinds keep."""
+
+    model: type[OutxTask]
+    label: str  # names the item in the causes of OutX's answers: "Invitation", "Follow-up"
+    created_count: str  # the TickSummary field counting the tasks OutX created
+    # Which of the account's clocks spaces this kind's POSTs out.
+    spacing_field = "next_submission_at"
+    # Whether an item OutX may or may not have received may simply be sent again (and a task
+    # OutX lost be given up, without asking a person): only when the action changes nothing on
+    # LinkedIn (reading a profile), never for an invitation or a message.
+    resend_when_unsure = False
+    # Whether the pass's summary reports this kind: why it waits ("Waiting: daily limit of 20
+    # reached") and how many of its tasks ended sent or not sent. The invitations' are the
+    # figures a person asks about.
+    reports_to_summary = False
+    abandoned_cause = "the worker stopped while submitting it; OutX may or may not have received it."
+    lost_cause = "OutX no longer knows its task ({message})."
+    sent_cause = "sent (OutX task completed)."
+
+    def says(self, text: str) -> str:
+        """A cause in this kind's words: "Follow-up: …", or plain for an invitation."""
+        return capfirst(f"{self.model.cause_prefix}{text}")
+
+    def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+        raise NotImplementedError
+
+    def next_queued(self, now: dt.datetime, summary: TickSummary) -> OutxTask | None:
+        """The next item to submit, under the account's lock; skip (with the reason) any that
+        must not be sent."""
+        raise NotImplementedError
+
+    def post(self, client: outx.OutxClient, item: OutxTask) -> outx.TaskCreated:
+        raise NotImplementedError
+
+    def after_claim(self, item: OutxTask, now: dt.datetime) -> None:
+        """What else a claim changes (campaigns taking turns), inside the claim's transaction."""
+
+    def finish(self, item: OutxTask, status: outx.TaskStatus, fields: dict, summary: TickSummary) -> None:
+        """A finished task's outcome: `sent` when OutX reports it done, else `not_sent` with its
+        output. `fields`: the poll's bookkeeping to store with the move."""
+        if status.sent:
+            item.move_to(TaskState.SENT, self.says(self.sent_cause), task_output=status.task_output, **fields)
+        else:
+            item.move_to(
+                TaskState.NOT_SENT,
+                self.says(f"OutX {status.status} the task without sending: {outx.describe_output(status.task_output)}"),
+                task_output=status.task_output, **fields,
+            )
+        if self.reports_to_summary:
+            summary.sent += status.sent
+            summary.not_sent += not status.sent
+
+    def after_failure(self, item: OutxTask, reason: str) -> None:
+        """What an item's failing (a 400, a lost or unreadable task) does beyond its own row."""
+
+
+# --- 1. Claim -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    item: OutxTask
+    spacing: dt.timedelta  # the random gap drawn for this POST: counted again from OutX's answer
+
+
+def lock_account() -> SendingAccount | None:
+    """The sending account's row, locked until the transaction ends; None if another worker
+    holds it (it is deciding a submission right now). On SQLite the IMMEDIATE transaction
+    already serialises writers."""
+    return SendingAccount.objects.select_for_update(skip_locked=True).filter(pk=SendingAccount.get().pk).first()
+
+
+def claim_next(kind: Kind, clock: Clock, summary: TickSummary) -> Claim | None:
+    """Take the next item pacing allows: mark it `submitting` and commit, or return None."""
+    with transaction.atomic():
+        account = lock_account()
+        if account is None:
+            return None
+        now = clock()
+        decision = kind.decision(account, now)
+        if not decision.allowed:
+            if kind.reports_to_summary:
+                summary.waiting = decision.reason
+            return None
+        item = kind.next_queued(now, summary)
+        if item is None:
+            return None
+        claimed = item.move_to(
+            TaskState.SUBMITTING, kind.says("submitting to OutX."),
+            submitted_at=now, claimed_by=claim_tag(), claimed_at=now, attempts=item.attempts + 1,
+        )
+        if not claimed:
+            return None
+        spacing = pacing.spacing_after_submission(account)
+        setattr(account, kind.spacing_field, now + spacing)
+        account.save(update_fields=[kind.spacing_field, "updated_at"])
+        kind.after_claim(item, now)
+    return Claim(item, spacing)
+
+
+# --- 2. Submit ----------------------------------------------------------------------------------
+
+
+def submit_due(kind: Kind, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int | None = None) -> bool:
+    """Submit what pacing allows, one claim at a time. Returns False if OutX was in trouble
+    (the pass then submits nothing more)."""
+    submitted = 0
+    while limit is None or submitted < limit:
+        claim = claim_next(kind, clock, summary)
+        if claim is None:
+            return True
+        if not submit(kind, claim, client, clock, summary):
+            return False
+        submitted += claim.item.state == TaskState.PENDING
+    return True
+
+
+def submit(kind: Kind, claim: Claim, client: outx.OutxClient, clock: Clock, summary: TickSummary) -> bool:
+    """Make the POST for one claimed `submitting` item and give OutX's answer its effect — the
+    one place that decides what may be sent again. Returns whether OutX answered normally (a
+    task, or a 400 refusal)."""
+    item = claim.item
+    try:
+        created = kind.post(client, item)
+    except outx.OutxError as error:
+        answered_at = clock()
+        space_from(kind, claim.spacing, answered_at)
+        return record_refusal(kind, item, error, answered_at, summary)
+    answered_at = clock()
+    space_from(kind, claim.spacing, answered_at)
+    moved = item.move_to(
+        TaskState.PENDING, f"{kind.label}: OutX created the task; waiting for the extension to perform it.",
+        outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(answered_at), last_error="",
+        claimed_by="", claimed_at=None,
+    )
+    if moved:
+        setattr(summary, kind.created_count, getattr(summary, kind.created_count) + 1)
+    else:
+        # The claim expired while the call ran and the item was marked uncertain. OutX did
+        # receive it: keep the task id where the person deciding will see it.
+        logger.error("%s %s was no longer submitting when OutX answered task %s", kind.label, item.pk, created.task_id)
+        type(item).objects.filter(pk=item.pk, outx_task_id=None).update(
+            outx_task_id=created.task_id, last_error=f"OutX did receive it late (task {created.task_id})."
+        )
+    return True
+
+
+def record_refusal(kind: Kind, item: OutxTask, error: outx.OutxError, answered_at: dt.datetime, summary: TickSummary) -> bool:
+    """A POST that created no task we know of: a 400 fails the item; an account-wide answer, or
+    a call that never reached OutX, puts it back in the queue; otherwise OutX may or may not
+    have it, and only a person may send it again (unless the kind may safely be sent twice)."""
+    label, release = kind.label, {"claimed_by": "", "claimed_at": None}
+    if isinstance(error, outx.OutxBadRequest):
+        item.move_to(TaskState.FAILED, f"{label}: OutX refused it: {error.message}", last_error=error.message, **release)
+        summary.failed += 1
+        kind.after_failure(item, error.message)
+        return True
+    summary.problems.append(error.message)
+    if take_account_wide_answer(error, answered_at):
+        cause = f"{label}: not submitted, OutX answered {error.status_code} ({error.message}); it waits in the queue."
+    elif not error.may_have_reached_outx:
+        cause = f"{label}: could not reach OutX ({error.message}); nothing was sent, it waits in the queue."
+    elif kind.resend_when_unsure:
+        cause = f"{label}: OutX may not have received it ({error.message}); it will be asked again."
+    else:
+        item.move_to(
+            TaskState.UNCERTAIN,
+            f"{label}: OutX may or may not have received it ({error.message}). "
+            "It will not be sent again unless a person retries it.",
+            last_error=error.message, **release,
+        )
+        summary.uncertain += 1
+        return False
+    item.move_to(TaskState.QUEUED, cause, last_error=error.message, submitted_at=None, **release)
+    return False
+
+
+def space_from(kind: Kind, spacing: dt.timedelta, answered_at: dt.datetime) -> None:
+    """Count the gap before the next POST from OutX's answer, not from the claim: a slow answer
+    must not shorten it. Never moves the next moment earlier."""
+    name = kind.spacing_field
+    SendingAccount.objects.filter(pk=SendingAccount.get().pk, **{f"{name}__lt": answered_at + spacing}).update(
+        **{name: answered_at + spacing}
+    )
+
+
+# --- 3. Poll ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusAnswer:
+    """One status call's result: the task's status, or why there is none, and when OutX answered."""
+
+    answered_at: dt.datetime
+    status: outx.TaskStatus | None = None
+    lost: outx.OutxTaskNotFound | None = None  # OutX no longer knows the task
+    error: outx.OutxError | None = None  # the call failed; ask again later
+
+
+def ask_status(client: outx.OutxClient, task_id: str, clock: Clock, summary: TickSummary) -> StatusAnswer:
+    """Ask OutX how a task stands, with the one rule for what a failed status call means: an
+    account-wide refusal pauses the account; anything else is asked again later."""
+    summary.polls += 1
+    try:
+        status = client.get_task_status(task_id)
+    except outx.OutxTaskNotFound as error:
+        return StatusAnswer(clock(), lost=error)
+    except outx.OutxError as error:
+        answered_at = clock()
+        take_account_wide_answer(error, answered_at)
+        summary.problems.append(error.message)
+        return StatusAnswer(answered_at, error=error)
+    return StatusAnswer(clock(), status=status)
+
+
+def claim_due_polls(model: type[OutxTask], now: dt.datetime, limit: int) -> list[OutxTask]:
+    """Take the due pending items for this worker by moving their next poll past a lease."""
+    with transaction.atomic():
+        due = list(model.objects.select_for_update(skip_locked=True).due_for_poll(now).order_by("next_poll_at")[:limit])
+        model.objects.filter(pk__in=[item.pk for item in due]).update(next_poll_at=now + claim_timeout())
+    return due
+
+
+def poll_due(kind: Kind, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int) -> None:
+    for item in claim_due_polls(kind.model, clock(), limit):
+        poll(kind, item, client, clock, summary)
+        if SendingAccount.get().state in CALLS_STOPPED:
+            # Every further call would be refused too; the claimed polls come due again later.
+            return
+
+
+def poll(kind: Kind, item: OutxTask, client: outx.OutxClient, clock: Clock, summary: TickSummary) -> None:
+    answer = ask_status(client, item.outx_task_id, clock, summary)
+    poll_count = item.poll_count + 1
+    if answer.lost is not None:
+        lose(kind, item, answer.lost, poll_count, summary)
+    elif answer.status is not None and answer.status.is_finished:
+        fields = {"completed_at": answer.answered_at, "poll_count": poll_count, "next_poll_at": None, "last_error": ""}
+        kind.finish(item, answer.status, fields, summary)
+    else:
+        # Still pending, or the call failed: ask again, counting from OutX's answer.
+        last_error = f"Checking the task failed: {answer.error.message}" if answer.error else ""
+        age = answer.answered_at - (item.submitted_at or answer.answered_at)
+        type(item).objects.filter(pk=item.pk, state=TaskState.PENDING).update(
+            poll_count=poll_count, next_poll_at=answer.answered_at + pacing.next_poll_delay(age), last_error=last_error,
+        )
+
+
+def lose(kind: Kind, item: OutxTask, error: outx.OutxTaskNotFound, poll_count: int, summary: TickSummary) -> None:
+    """OutX no longer knows the task: whether it was performed is unknown, so a person decides
+    — unless the kind may simply be asked again."""
+    if kind.resend_when_unsure:
+        reason = kind.lost_cause.format(message=error.message, task_id=item.outx_task_id)
+        item.move_to(TaskState.NOT_SENT, kind.says(reason), last_error=error.message, poll_count=poll_count, next_poll_at=None)
+        kind.after_failure(item, reason)
+        return
+    item.move_to(
+        TaskState.UNCERTAIN, kind.says(kind.lost_cause.format(message=error.message, task_id=item.outx_task_id)),
+        last_error=error.message, poll_count=poll_count,
+    )
+    summary.uncertain += 1
+
+
+# --- 4. Recover ---------------------------------------------------------------------------------
+
+
+def recover_abandoned(kind: Kind, now: dt.datetime, summary: TickSummary) -> None:
+    """An item left `submitting` longer than any call can take lost its worker mid-call."""
+    for item in kind.model.objects.abandoned(now):
+        if kind.resend_when_unsure:
+            item.move_to(TaskState.QUEUED, kind.says(kind.abandoned_cause), claimed_by="", claimed_at=None, submitted_at=None)
+            continue
+        summary.uncertain += item.move_to(
+            TaskState.UNCERTAIN, kind.says(kind.abandoned_cause), claimed_by="", claimed_at=None
+        )

@@ -1,0 +1,120 @@
+"""The profile look-up as a kind of OutX action: a prospect known only by profile URL gets its
+URN (and any name the note waits for) from OutX's fetch-profile before it can be invited.
+
+Look-ups are LinkedIn actions too, spaced like invitations but on their own clock. Reading a
+profile invites nobody, so a look-up OutX may or may not have received is simply asked again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+
+from . import outx, pacing
+from .lifecycle import Kind, TickSummary
+from .linkedin import InvalidProfile, normalise_profile_urn, profile_slug
+from .models import Campaign, ConnectionRequest, ProfileLookup, Prospect, SendingAccount
+from .sending import lookup_decision
+
+
+class Lookups(Kind):
+    model = ProfileLookup
+    label = "Profile look-up"
+    created_count = "lookups"
+    spacing_field = "next_lookup_at"
+    resend_when_unsure = True
+    abandoned_cause = "the worker stopped while asking OutX; it will be asked again."
+    lost_cause = "OutX no longer knows the profile look-up ({message})."
+
+    def says(self, text: str) -> str:
+        return super().says(f"profile look-up: {text}")
+
+    def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+        return lookup_decision(account, now)
+
+    def next_queued(self, now: dt.datetime, summary: TickSummary) -> ProfileLookup | None:
+        """A look-up sent back to the queue, else a new one for the first prospect needing it."""
+        waiting = Prospect.objects.waiting_for_urn()
+        lookup = ProfileLookup.objects.filter(state=ProfileLookup.State.QUEUED, prospect__in=waiting).order_by("id").first()
+        if lookup is not None:
+            return lookup
+        prospect = Prospect.objects.needing_lookup().order_by("id").first()
+        return ProfileLookup.objects.create(prospect=prospect) if prospect is not None else None
+
+    def post(self, client: outx.OutxClient, item: ProfileLookup) -> outx.TaskCreated:
+        try:
+            slug = profile_slug(item.prospect.profile_url)
+        except InvalidProfile as error:
+            raise outx.OutxBadRequest(str(error)) from None  # refused before any call, like a 400
+        return client.fetch_profile(slug)
+
+    def finish(self, item: ProfileLookup, status: outx.TaskStatus, fields: dict, summary: TickSummary) -> None:
+        try:
+            urn = normalise_profile_urn(status.profile_urn) if status.profile_urn else None
+        except InvalidProfile:
+            urn = None
+        if urn is None:
+            reason = f"OutX could not read the profile: {outx.describe_output(status.task_output)}"
+            item.move_to(ProfileLookup.State.NOT_SENT, self.says(reason), task_output=status.task_output, **fields)
+            self.after_failure(item, reason)
+            return
+        item.move_to(
+            ProfileLookup.State.SENT, self.says(f"OutX read the profile ({urn})."), task_output=status.task_output, **fields
+        )
+        apply_looked_up_profile(item.prospect, urn, status.task_output)
+
+    def after_failure(self, item: ProfileLookup, reason: str) -> None:
+        fail_lookup(item.prospect, reason)
+
+
+LOOKUPS = Lookups()
+
+
+def fail_lookup(prospect: Prospect, reason: str) -> None:
+    """The prospect cannot be looked up: it is never invited, and its queued requests say why."""
+    Prospect.objects.filter(pk=prospect.pk).update(lookup_error=reason[:500])
+    for request in prospect.requests.filter(state=ConnectionRequest.State.QUEUED):
+        request.move_to(ConnectionRequest.State.SKIPPED, f"Could not look up the LinkedIn profile: {reason}")
+
+
+def apply_looked_up_profile(prospect: Prospect, urn: str, output) -> None:
+    """Give the prospect its URN; if another prospect already has it, they are one person."""
+    profile = output.get("profile", output) if isinstance(output, dict) else {}
+    if not isinstance(profile, dict):
+        profile = {}
+    first, _, last = str(profile.get("name") or "").partition(" ")
+    details = {
+        "first_name": prospect.first_name or first[:100],
+        "last_name": prospect.last_name or last[:100],
+        "headline": prospect.headline or str(profile.get("headline") or "")[:300],
+        "location": prospect.location or str(profile.get("location") or "")[:200],
+    }
+    try:
+        with transaction.atomic():
+            Prospect.objects.filter(pk=prospect.pk).update(profile_urn=urn, lookup_error="", **details)
+    except IntegrityError:
+        existing = Prospect.objects.get(profile_urn=urn)
+        merge_into_existing(prospect, existing)
+        prospect = existing
+    # The name may be what the note was waiting for.
+    for campaign in Campaign.objects.filter(requests__prospect=prospect, requests__state=ConnectionRequest.State.QUEUED).distinct():
+        campaign.render_queued_notes()
+
+
+def merge_into_existing(duplicate: Prospect, existing: Prospect) -> None:
+    """The URL-only prospect turned out to be a member we already know by URN."""
+    with transaction.atomic():
+        for request in duplicate.requests.all():
+            if not existing.requests.filter(campaign_id=request.campaign_id).exists():
+                ConnectionRequest.objects.filter(pk=request.pk).update(prospect=existing)
+            elif request.state == ConnectionRequest.State.QUEUED:
+                request.move_to(ConnectionRequest.State.SKIPPED, f"Same person as {existing}, who is already in this campaign.")
+        if duplicate.requests.exists():
+            # Kept for its skipped request's history; never looked up again.
+            Prospect.objects.filter(pk=duplicate.pk).update(lookup_error=f"Same person as {existing} (known by URN).")
+            return
+        url = duplicate.profile_url
+        duplicate.delete()
+        if existing.profile_url is None:
+            Prospect.objects.filter(pk=existing.pk).update(profile_url=url)
