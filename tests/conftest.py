@@ -1,4 +1,5 @@
-"""Shared fixtures: the sandbox over real HTTP, an OutX client pointed at it, the browser."""
+"""Shared fixtures: the browser, the sending account's pacing, the sandbox over real HTTP and
+its switches, an OutX client pointed at it, the users and a campaign factory."""
 
 import os
 import shutil
@@ -59,6 +60,57 @@ def pacing_off(always_open):
 
 
 @pytest.fixture
+def owner(db):
+    """The user who owns the campaigns `make_campaign` makes unless told otherwise."""
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("owner", password="x")
+
+
+@pytest.fixture
+def ada(db):
+    """A team member the views tests log in as (the pages show her name: "Launched by ada")."""
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("ada")
+
+
+@pytest.fixture
+def ada_client(client, ada):
+    client.force_login(ada)
+    return client
+
+
+@pytest.fixture
+def make_campaign(request, db):
+    """Make a campaign: `make_campaign(name, state, owner=, note_template=, prospects=N, **fields)`.
+
+    By default an active campaign named "Lisbon founders", owned by the `owner` fixture, with
+    the note "Hi {first_name|there}" and nobody in it. With `prospects=N`, N queued invitations
+    to prospects P{start} … P{start + N - 1} (of Acme) with their variants and notes rendered;
+    the same number is the same person in every campaign. Other fields go to the campaign.
+    """
+    from campaigns.models import Campaign, ConnectionRequest, Prospect
+
+    def make(name="Lisbon founders", state=Campaign.State.ACTIVE, *, owner=None,
+             note_template="Hi {first_name|there}", prospects=0, start=0, **fields):
+        if owner is None:
+            owner = request.getfixturevalue("owner")
+        campaign = Campaign.objects.create(name=name, owner=owner, state=state, note_template=note_template, **fields)
+        for i in range(start, start + prospects):
+            prospect, _ = Prospect.objects.get_or_create(
+                profile_urn=f"urn:li:fsd_profile:ACoAAProspect{i:04d}",
+                defaults={"first_name": f"P{i}", "company": "Acme"},
+            )
+            ConnectionRequest.objects.create(campaign=campaign, prospect=prospect)
+        if prospects:
+            campaign.render_queued_notes()
+        return campaign
+
+    return make
+
+
+@pytest.fixture
 def sandbox(live_server, settings):
     """The OutX sandbox served over real HTTP, completing tasks at once, all switches off.
 
@@ -73,6 +125,20 @@ def sandbox(live_server, settings):
     sandbox_settings.save()
     yield sandbox_settings
     wait_for_sandbox_idle()
+
+
+@pytest.fixture
+def switch(sandbox):
+    """Set the sandbox's switches and save them: `switch(latency_ms=1500, not_sent_rate=1)`."""
+
+    def set_switches(**fields):
+        for name, value in fields.items():
+            if not hasattr(sandbox, name):
+                raise AttributeError(f"The sandbox has no switch {name!r}.")
+            setattr(sandbox, name, value)
+        sandbox.save()
+
+    return set_switches
 
 
 def wait_for_sandbox_idle(timeout: float = 15) -> None:

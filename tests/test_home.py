@@ -1,15 +1,25 @@
+"""Home: each campaign's progress, the sending account's state, stale invitations and the 30-day
+chart, at a cost in queries that does not grow; and each campaign's acceptance rate, in the table
+of campaigns Home shares with the campaign list."""
+
 import datetime as dt
 import itertools
+import re
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, SendingAccount
+from tests.helpers import add_followup, add_request, count_queries
 
 pytestmark = pytest.mark.django_db
+
+State = ConnectionRequest.State
+FState = FollowUp.State
 
 
 @pytest.fixture
@@ -21,6 +31,7 @@ def user_client(client):
 SERIAL = itertools.count()
 
 
+# Not tests.helpers.add_request: Home's counts need many rows at once, with their request fields.
 def add_requests(campaign, count, **fields):
     for _ in range(count):
         prospect = Prospect.objects.create(profile_urn=f"urn:li:fsd_profile:ACoAAHome{next(SERIAL)}")
@@ -76,3 +87,36 @@ def test_chart_counts_submissions_per_day_in_the_teams_time_zone(user_client):
     assert len(bars) == 30 and bars[-1].count == 3 and bars[-3].count == 2
     assert sum(bar.count for bar in bars) == 5
     assert bars[-1].height == 120 and bars[-3].height == 80
+
+
+# --- Each campaign's acceptance rate, on Home and the campaign list -----------------------------------
+
+
+def test_home_and_the_list_show_each_campaigns_acceptance_rate(ada_client, ada, make_campaign, always_open):
+    liked = make_campaign("Liked", owner=ada)
+    add_request(liked, State.ACCEPTED)
+    add_request(liked, State.SENT)
+    add_request(liked, State.QUEUED)
+    make_campaign("Untouched", owner=ada)
+
+    for url in (reverse("home"), reverse("campaign_list")):
+        html = ada_client.get(url).content.decode()
+        assert '<th scope="col">Acceptance rate</th>' in html
+        liked_row = re.search(r"<tr>\s*<td><a [^>]*>Liked</a>.*?</tr>", html, re.S).group(0)
+        untouched_row = re.search(r"<tr>\s*<td><a [^>]*>Untouched</a>.*?</tr>", html, re.S).group(0)
+        assert "50% (1 of 2)" in liked_row
+        assert "—" in untouched_row
+
+
+def test_home_and_list_queries_do_not_grow_with_accepted_invitations(ada_client, ada, make_campaign, always_open):
+    def add_campaigns(count):
+        for i in range(count):
+            campaign = make_campaign(f"C{next(SERIAL)}", owner=ada)
+            add_followup(add_request(campaign, State.ACCEPTED), FState.SENT)
+            add_request(campaign, State.SENT)
+
+    add_campaigns(2)
+    count_queries(ada_client, reverse("home"))
+    few = count_queries(ada_client, reverse("home")), count_queries(ada_client, reverse("campaign_list"))
+    add_campaigns(20)
+    assert (count_queries(ada_client, reverse("home")), count_queries(ada_client, reverse("campaign_list"))) == few

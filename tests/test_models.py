@@ -13,13 +13,8 @@ URN = "urn:li:fsd_profile:ACoAAB1234"
 
 
 @pytest.fixture
-def owner():
-    return User.objects.create_user("owner", password="x")
-
-
-@pytest.fixture
-def campaign(owner):
-    return Campaign.objects.create(name="Q4", owner=owner, note_template="Hi {first_name|there}")
+def campaign(make_campaign):
+    return make_campaign("Q4", Campaign.State.DRAFT)
 
 
 def test_one_prospect_per_urn():

@@ -37,11 +37,6 @@ def render_editor(campaign=None, data=None) -> str:
 
 
 @pytest.fixture
-def owner():
-    return User.objects.create_user("ada")
-
-
-@pytest.fixture
 def user_client(client, owner):
     client.force_login(owner)
     return client

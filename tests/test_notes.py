@@ -1,7 +1,7 @@
 """The note rule and note templates.
 
 The vectors in tests/data/note-vectors.json were computed by Node.js itself (`text.trim()`,
-`.length`); a copy of ../shared/note-vectors.json, so the suite needs nothing outside the repo.
+`.length`); docs/outx-api.md names them as the rule every implementation must agree with.
 """
 
 import json

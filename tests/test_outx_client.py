@@ -1,6 +1,6 @@
 """The OutX client against the sandbox over real HTTP: every endpoint, every documented error.
 
-The sandbox answers exactly as ../shared/outx-api.md says, so these tests pin both: the
+The sandbox answers exactly as docs/outx-api.md says, so these tests pin both: the
 client reads OutX's answers right, and the sandbox gives them with OutX's exact texts.
 """
 
@@ -17,12 +17,6 @@ PLUGIN_TEXT = (
     "Plugin installation required: Please install the OutX browser extension on at least one "
     "team member's account to use the API. The plugin must have been active within the last 48 hours."
 )
-
-
-def switch(sandbox, **fields):
-    for name, value in fields.items():
-        setattr(sandbox, name, value)
-    sandbox.save()
 
 
 def test_send_connection_request_creates_a_task_that_completes_sent(outx_client):
@@ -42,14 +36,14 @@ def test_a_bare_profile_id_is_accepted(outx_client):
     assert outx_client.get_task_status(created.task_id).task_input["profile_urn"] == URN
 
 
-def test_a_task_is_pending_until_the_extension_acts(outx_client, sandbox):
-    switch(sandbox, task_delay_seconds=3600)
+def test_a_task_is_pending_until_the_extension_acts(outx_client, switch):
+    switch(task_delay_seconds=3600)
     status = outx_client.get_task_status(outx_client.send_connection_request(URN).task_id)
     assert status.status == outx.PENDING and status.task_output is None and not status.is_finished
 
 
-def test_a_task_that_completes_without_sending(outx_client, sandbox):
-    switch(sandbox, not_sent_rate=1)
+def test_a_task_that_completes_without_sending(outx_client, switch):
+    switch(not_sent_rate=1)
     status = outx_client.get_task_status(outx_client.send_connection_request(URN).task_id)
     assert status.is_finished and not status.sent
     assert status.task_output["sent"] is False
@@ -97,14 +91,14 @@ def test_missing_key(sandbox, settings):
             client.get_task_status("t-1")
 
 
-def test_wrong_key_switch(outx_client, sandbox):
-    switch(sandbox, wrong_key=True)
+def test_wrong_key_switch(outx_client, switch):
+    switch(wrong_key=True)
     with pytest.raises(outx.OutxUnauthorized, match="^Invalid API Key$"):
         outx_client.fetch_profile("williamhgates")
 
 
-def test_extension_offline_answers_403_on_every_call(outx_client, sandbox):
-    switch(sandbox, extension_offline=True)
+def test_extension_offline_answers_403_on_every_call(outx_client, switch):
+    switch(extension_offline=True)
     for call in (
         lambda: outx_client.send_connection_request(URN),
         lambda: outx_client.get_task_status("00000000-0000-0000-0000-000000000000"),
@@ -117,16 +111,16 @@ def test_extension_offline_answers_403_on_every_call(outx_client, sandbox):
         assert raised.value.message == PLUGIN_TEXT and raised.value.status_code == 403
 
 
-def test_no_admin(outx_client, sandbox):
-    switch(sandbox, no_admin=True)
+def test_no_admin(outx_client, switch):
+    switch(no_admin=True)
     with pytest.raises(outx.OutxNoAdmin, match="^No admin user found in the team$"):
         outx_client.send_connection_request(URN)
     with pytest.raises(outx.OutxNoAdmin):
         outx_client.send_message(URN, "Hello")
 
 
-def test_weekly_invitation_limit(outx_client, sandbox):
-    switch(sandbox, weekly_invitation_limit=2)
+def test_weekly_invitation_limit(outx_client, switch):
+    switch(weekly_invitation_limit=2)
     outx_client.send_connection_request(URN)
     outx_client.send_connection_request(URN + "2")
     with pytest.raises(outx.OutxRateLimited, match="^LinkedIn invitation limit reached$") as raised:
@@ -134,16 +128,16 @@ def test_weekly_invitation_limit(outx_client, sandbox):
     assert raised.value.may_have_reached_outx is False
 
 
-def test_server_errors(outx_client, sandbox):
-    switch(sandbox, server_error_rate=1)
+def test_server_errors(outx_client, switch):
+    switch(server_error_rate=1)
     with pytest.raises(outx.OutxServerError) as raised:
         outx_client.send_connection_request(URN)
     assert raised.value.status_code == 500
     assert raised.value.may_have_reached_outx is True  # on a POST: the worker must not resend
 
 
-def test_slow_answers_time_out_as_uncertain(sandbox, settings):
-    switch(sandbox, latency_ms=1500)
+def test_slow_answers_time_out_as_uncertain(switch, settings):
+    switch(latency_ms=1500)
     with outx.OutxClient(settings.OUTX_BASE_URL, settings.OUTX_API_KEY, read_timeout=0.5) as client:
         with pytest.raises(outx.OutxTimeout) as raised:
             client.send_connection_request(URN)
@@ -175,15 +169,15 @@ def test_fetch_profile_requires_a_slug(outx_client):
         outx_client.fetch_profile("")
 
 
-def test_fetch_connections_lists_accepted_invitees(outx_client, sandbox):
-    switch(sandbox, acceptance_rate=1, acceptance_delay_seconds=0)
+def test_fetch_connections_lists_accepted_invitees(outx_client, switch):
+    switch(acceptance_rate=1, acceptance_delay_seconds=0)
     outx_client.get_task_status(outx_client.send_connection_request(URN).task_id)
     listing = outx_client.get_task_status(outx_client.fetch_connections(sort_type="RECENTLY_ADDED").task_id)
     assert [c["profile_urn"] for c in listing.task_output["connections"]] == [URN]
 
 
-def test_send_message_to_a_connection_and_to_a_stranger(outx_client, sandbox):
-    switch(sandbox, acceptance_rate=1, acceptance_delay_seconds=0)
+def test_send_message_to_a_connection_and_to_a_stranger(outx_client, switch):
+    switch(acceptance_rate=1, acceptance_delay_seconds=0)
     outx_client.get_task_status(outx_client.send_connection_request(URN).task_id)
     to_connection = outx_client.get_task_status(outx_client.send_message(URN, "Thanks for connecting!").task_id)
     assert to_connection.sent

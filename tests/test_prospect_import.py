@@ -31,13 +31,8 @@ URN = "urn:li:fsd_profile:"
 
 
 @pytest.fixture
-def owner(db):
-    return User.objects.create_user("ada", password="x")
-
-
-@pytest.fixture
-def campaign(owner):
-    return Campaign.objects.create(name="Q4 founders", owner=owner, note_template="Hello {first_name|there}")
+def campaign(make_campaign):
+    return make_campaign("Q4 founders", Campaign.State.DRAFT, note_template="Hello {first_name|there}")
 
 
 @pytest.fixture
@@ -178,7 +173,7 @@ def test_paste_adds_prospects_queues_requests_and_renders_notes(owner_client, ca
     }
     requests = ConnectionRequest.objects.filter(campaign=campaign)
     assert {r.state for r in requests} == {"queued"}
-    assert {r.note for r in requests} == {"Hello there"}  # freeze_queued_notes ran
+    assert {r.note for r in requests} == {"Hello there"}  # render_queued_notes ran
 
 
 def test_known_prospects_are_reused_and_those_in_the_campaign_reported(owner_client, campaign, owner):

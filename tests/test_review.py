@@ -35,10 +35,11 @@ def user_client(client, user):
 
 
 @pytest.fixture
-def campaign(user):
-    return Campaign.objects.create(name="Q4 founders", owner=user, state=Campaign.State.ACTIVE)
+def campaign(make_campaign, user):
+    return make_campaign("Q4 founders", owner=user, note_template="")
 
 
+# Not tests.helpers.add_request: Review's rows need fixed submission times (NOON), notes and names.
 def add_request(campaign, *, first_name="", last_name="", company="", title="", state=State.SENT,
                 note="Hi there", submitted_at=NOON, **fields) -> ConnectionRequest:
     serial = next(SERIAL)

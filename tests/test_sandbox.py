@@ -1,4 +1,4 @@
-"""The OutX sandbox answers exactly as ../shared/outx-api.md says, and simulates the extension.
+"""The OutX sandbox answers exactly as docs/outx-api.md says, and simulates the extension.
 
 Through Django's test client, for speed; one test at the end goes over real HTTP with the
 product's own client, as the product will.

@@ -138,7 +138,7 @@ def campaign(db):
         prospect=prospect(3, profile_urn=None, profile_url="https://www.linkedin.com/in/escape-three",
                           company="", lookup_error=f"OutX could not read the profile: {PAYLOAD}"),
     )
-    campaign.freeze_queued_notes()
+    campaign.render_queued_notes()
     sent.note = f"Hi F{PAYLOAD} {PAYLOAD}"
     sent.save()
 

@@ -124,7 +124,7 @@ def build_world(**client_options) -> World:
     for request in (accepted, accepted_too):
         FollowUp.objects.create(request=request, message="Thanks!", state=FollowUp.State.UNCERTAIN)
     for campaign in (draft, active, paused):
-        campaign.freeze_queued_notes()
+        campaign.render_queued_notes()
 
     if apps.is_installed("outx_sandbox"):
         from outx_sandbox.models import Delivery, SandboxSettings, SandboxTask

@@ -1,9 +1,9 @@
-"""After the invitation, in a real browser: a campaign with two note variants whose invitations
-are accepted, its acceptance rate per variant, and its follow-up messages turning to Sent on
-the page without a reload; and the variants' own live counters in the campaign form.
+"""Note variants in a real browser: a campaign with two note variants whose invitations are
+accepted, its acceptance rate per variant, and its follow-up messages turning to Sent on the
+page without a reload; and the variants' own live counters in the campaign form.
 
-The worker is driven from the test (run_tick on a simulated clock, as
-tests/test_after_invitation.py does); the page learns of each change only by its own polling.
+The worker is driven from the test (run_tick on a simulated clock, as tests/test_acceptance.py
+and tests/test_followups.py do); the page learns of each change only by its own polling.
 """
 
 import datetime as dt
@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect
+from campaigns.models import Campaign, ConnectionRequest, FollowUp
 from campaigns.worker import run_tick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,21 +31,14 @@ def log_in(page, live_server):
     return User.objects.get(username="maya")
 
 
-def test_variant_rates_and_follow_ups_update_live(page, live_server, sandbox, pacing_off):
+def test_variant_rates_and_follow_ups_update_live(page, live_server, switch, pacing_off, make_campaign):
     page.set_viewport_size({"width": 1280, "height": 900})
     owner = log_in(page, live_server)
-    sandbox.acceptance_rate = 1
-    sandbox.acceptance_delay_seconds = 0
-    sandbox.save()
-    campaign = Campaign.objects.create(
-        name="Two notes", owner=owner, note_template="A: hi {first_name}", note_template_b="B: hello {first_name}",
-        followup_template="Thanks for connecting, {first_name}!", followup_delay_minutes=0,
+    switch(acceptance_rate=1, acceptance_delay_seconds=0)
+    campaign = make_campaign(
+        "Two notes", owner=owner, note_template="A: hi {first_name}", note_template_b="B: hello {first_name}",
+        followup_template="Thanks for connecting, {first_name}!", followup_delay_minutes=0, prospects=4,
     )
-    for i in range(4):
-        prospect = Prospect.objects.create(profile_urn=f"urn:li:fsd_profile:ACoAABrowserAfter{i}", first_name=f"P{i}")
-        ConnectionRequest.objects.create(campaign=campaign, prospect=prospect)
-    campaign.freeze_queued_notes()
-    campaign.move_to(Campaign.State.ACTIVE, "test")
 
     start = timezone.now()
     for seconds in (0, 5, 6, 11, 12):  # submitted, sent, connections asked for, accepted, follow-ups submitted
@@ -74,9 +67,9 @@ def test_variant_rates_and_follow_ups_update_live(page, live_server, sandbox, pa
     expect(page.locator("#campaign-status")).not_to_have_attribute("hx-trigger", "every 3s", timeout=10_000)
 
 
-def test_each_variant_has_its_own_live_counter(page, live_server, pacing_off):
+def test_each_variant_has_its_own_live_counter(page, live_server, pacing_off, make_campaign):
     owner = log_in(page, live_server)
-    campaign = Campaign.objects.create(name="Counters", owner=owner, note_template="Hi")
+    campaign = make_campaign("Counters", Campaign.State.DRAFT, owner=owner, note_template="Hi")
 
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/edit/")
     page.get_by_label("Variant B").fill("Hello 😀")

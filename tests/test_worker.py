@@ -8,7 +8,6 @@ import datetime as dt
 
 import httpx
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -21,7 +20,6 @@ from tests.conftest import wait_for_sandbox_idle
 pytestmark = pytest.mark.django_db(transaction=True)
 
 State = ConnectionRequest.State
-URN = "urn:li:fsd_profile:ACoAAW{}"
 T0 = timezone.now().replace(microsecond=0)
 
 
@@ -34,32 +32,13 @@ def account(pacing_off):
     return pacing_off
 
 
-@pytest.fixture
-def owner(db):
-    return User.objects.create_user("owner", password="x")
-
-
-def make_campaign(owner, name="Q4", state=Campaign.State.ACTIVE, prospects=3, start=0):
-    campaign = Campaign.objects.create(name=name, owner=owner, state=state, note_template="Hi {first_name}")
-    for i in range(start, start + prospects):
-        prospect, _ = Prospect.objects.get_or_create(profile_urn=URN.format(i), defaults={"first_name": f"P{i}"})
-        ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, note=f"Hi P{i}")
-    return campaign
-
-
-def switch(sandbox, **fields):
-    for name, value in fields.items():
-        setattr(sandbox, name, value)
-    sandbox.save()
-
-
 def states(campaign=None):
     requests = ConnectionRequest.objects.filter(campaign=campaign) if campaign else ConnectionRequest.objects
     return sorted(requests.values_list("state", flat=True))
 
 
-def test_a_request_lives_queued_submitting_pending_sent(sandbox, account, owner):
-    campaign = make_campaign(owner, prospects=1)
+def test_a_request_lives_queued_submitting_pending_sent(sandbox, account, make_campaign):
+    campaign = make_campaign(prospects=1)
     summary = run_tick(now=seconds(0))
     request = ConnectionRequest.objects.get()
     assert (summary.submitted, request.state) == (1, State.PENDING)
@@ -78,8 +57,8 @@ def test_a_request_lives_queued_submitting_pending_sent(sandbox, account, owner)
     assert campaign.requests.get().note == "Hi P0"
 
 
-def test_tick_command_prints_one_line_and_shares_the_code_path(sandbox, account, owner, capsys):
-    make_campaign(owner, prospects=2)
+def test_tick_command_prints_one_line_and_shares_the_code_path(sandbox, account, make_campaign, capsys):
+    make_campaign(prospects=2)
     call_command("outreach_tick")
     out = capsys.readouterr().out.strip()
     assert out.startswith("Outreach tick: submitted 2, polled 0")
@@ -87,9 +66,9 @@ def test_tick_command_prints_one_line_and_shares_the_code_path(sandbox, account,
     assert states() == ["pending", "pending"]
 
 
-def test_pending_is_polled_with_backoff_until_completed(sandbox, account, owner):
-    make_campaign(owner, prospects=1)
-    switch(sandbox, task_delay_seconds=3600)
+def test_pending_is_polled_with_backoff_until_completed(switch, account, make_campaign):
+    make_campaign(prospects=1)
+    switch(task_delay_seconds=3600)
     run_tick(now=seconds(0))
     for moment in (5, 10, 20, 40, 80):
         assert run_tick(now=seconds(moment)).polls == 1
@@ -99,9 +78,9 @@ def test_pending_is_polled_with_backoff_until_completed(sandbox, account, owner)
     assert request.next_poll_at == seconds(160)
 
 
-def test_not_sent_keeps_the_output(sandbox, account, owner):
-    make_campaign(owner, prospects=1)
-    switch(sandbox, not_sent_rate=1)
+def test_not_sent_keeps_the_output(switch, account, make_campaign):
+    make_campaign(prospects=1)
+    switch(not_sent_rate=1)
     run_tick(now=seconds(0))
     run_tick(now=seconds(5))
     request = ConnectionRequest.objects.get()
@@ -110,16 +89,16 @@ def test_not_sent_keeps_the_output(sandbox, account, owner):
     assert "without sending" in request.events.last().cause
 
 
-def test_draft_and_paused_campaigns_send_nothing(sandbox, account, owner):
-    make_campaign(owner, "draft", state=Campaign.State.DRAFT, prospects=1)
-    make_campaign(owner, "paused", state=Campaign.State.PAUSED, prospects=1, start=1)
+def test_draft_and_paused_campaigns_send_nothing(sandbox, account, make_campaign):
+    make_campaign("draft", state=Campaign.State.DRAFT, prospects=1)
+    make_campaign("paused", state=Campaign.State.PAUSED, prospects=1, start=1)
     assert run_tick(now=seconds(0)).submitted == 0
     assert SandboxTask.objects.count() == 0
 
 
-def test_nobody_is_invited_twice_across_campaigns(sandbox, account, owner):
-    make_campaign(owner, "first", prospects=1)
-    second = make_campaign(owner, "second", prospects=1)  # the same person
+def test_nobody_is_invited_twice_across_campaigns(sandbox, account, make_campaign):
+    make_campaign("first", prospects=1)
+    second = make_campaign("second", prospects=1)  # the same person
     summary = run_tick(now=seconds(0))
     assert (summary.submitted, summary.skipped) == (1, 1)
     skipped = second.requests.get()
@@ -128,9 +107,9 @@ def test_nobody_is_invited_twice_across_campaigns(sandbox, account, owner):
     assert SandboxTask.objects.count() == 1
 
 
-def test_campaigns_take_turns(sandbox, account, owner):
-    a = make_campaign(owner, "A", prospects=3, start=0)
-    b = make_campaign(owner, "B", prospects=3, start=10)
+def test_campaigns_take_turns(sandbox, account, make_campaign):
+    a = make_campaign("A", prospects=3, start=0)
+    b = make_campaign("B", prospects=3, start=10)
     order = []
     for i in range(4):
         run_tick(now=seconds(i), max_submissions=1)
@@ -140,10 +119,10 @@ def test_campaigns_take_turns(sandbox, account, owner):
     assert a.requests.filter(state=State.QUEUED).count() == b.requests.filter(state=State.QUEUED).count() == 1
 
 
-def test_spacing_and_caps_hold_submissions_and_say_why(sandbox, account, owner):
+def test_spacing_and_caps_hold_submissions_and_say_why(sandbox, account, make_campaign):
     account.min_spacing_seconds, account.max_spacing_seconds, account.daily_limit = 120, 300, 2
     account.save()
-    make_campaign(owner, prospects=5)
+    make_campaign(prospects=5)
     first = run_tick(now=seconds(0))
     assert first.submitted == 1
     held = run_tick(now=seconds(60))
@@ -153,8 +132,8 @@ def test_spacing_and_caps_hold_submissions_and_say_why(sandbox, account, owner):
     assert capped.submitted == 0 and capped.waiting.startswith("Daily limit of 2 reached")
 
 
-def test_400_fails_the_request_with_outx_reason(account, owner, settings):
-    make_campaign(owner, prospects=1)
+def test_400_fails_the_request_with_outx_reason(account, make_campaign, settings):
+    make_campaign(prospects=1)
     reason = "Missing or invalid 'profile_urn'"
     client = outx.OutxClient("https://outx.test", "k", transport=httpx.MockTransport(
         lambda request: httpx.Response(400, json={"error": reason})))
@@ -171,24 +150,24 @@ def test_400_fails_the_request_with_outx_reason(account, owner, settings):
         ({"no_admin": True}, SendingAccount.State.NO_ADMIN),
     ],
 )
-def test_401_and_404_stop_all_calls_until_an_admin_acts(sandbox, account, owner, switches, account_state):
-    make_campaign(owner, prospects=2)
-    switch(sandbox, **switches)
+def test_401_and_404_stop_all_calls_until_an_admin_acts(switch, account, make_campaign, switches, account_state):
+    make_campaign(prospects=2)
+    switch(**switches)
     run_tick(now=seconds(0))
     account.refresh_from_db()
     assert account.state == account_state
     assert "An admin must" in account.state_cause
     assert states() == ["queued", "queued"]  # refused outright: nothing was sent, nothing lost
-    switch(sandbox, wrong_key=False, no_admin=False)
+    switch(wrong_key=False, no_admin=False)
     calls_before = SandboxTask.objects.count()
     later = run_tick(now=seconds(600))
     assert later.submitted == 0 and later.waiting == account.state_cause
     assert SandboxTask.objects.count() == calls_before == 0
 
 
-def test_403_pauses_rechecks_and_resumes_by_itself(sandbox, account, owner):
-    make_campaign(owner, prospects=1)
-    switch(sandbox, extension_offline=True)
+def test_403_pauses_rechecks_and_resumes_by_itself(switch, account, make_campaign):
+    make_campaign(prospects=1)
+    switch(extension_offline=True)
     run_tick(now=seconds(0))
     account.refresh_from_db()
     assert account.state == SendingAccount.State.EXTENSION_OFFLINE
@@ -199,7 +178,7 @@ def test_403_pauses_rechecks_and_resumes_by_itself(sandbox, account, owner):
     account.refresh_from_db()
     assert account.state == SendingAccount.State.EXTENSION_OFFLINE and account.resume_at == seconds(610)
 
-    switch(sandbox, extension_offline=False)
+    switch(extension_offline=False)
     assert run_tick(now=seconds(400)).submitted == 0  # not yet time to re-check
     summary = run_tick(now=seconds(620))
     account.refresh_from_db()
@@ -207,9 +186,9 @@ def test_403_pauses_rechecks_and_resumes_by_itself(sandbox, account, owner):
     assert account.events.last().cause == "The OutX extension is online again; sending resumes."
 
 
-def test_429_pauses_until_the_weekly_window_frees_budget(sandbox, account, owner):
-    make_campaign(owner, prospects=3)
-    switch(sandbox, weekly_invitation_limit=1)
+def test_429_pauses_until_the_weekly_window_frees_budget(switch, account, make_campaign):
+    make_campaign(prospects=3)
+    switch(weekly_invitation_limit=1)
     summary = run_tick(now=seconds(0))
     account.refresh_from_db()
     assert summary.submitted == 1
@@ -219,33 +198,35 @@ def test_429_pauses_until_the_weekly_window_frees_budget(sandbox, account, owner
     assert sorted(states()) == ["pending", "queued", "queued"]
     assert run_tick(now=seconds(3600)).submitted == 0
 
-    switch(sandbox, weekly_invitation_limit=None)
+    switch(weekly_invitation_limit=None)
     resumed = run_tick(now=seconds(0) + dt.timedelta(days=7, seconds=1))
     assert resumed.submitted == 2
 
 
 @pytest.mark.parametrize("fault", ["server_error", "timeout"])
-def test_a_post_that_may_have_reached_outx_becomes_uncertain_and_is_never_resent(sandbox, account, owner, settings, fault):
-    make_campaign(owner, prospects=1)
+def test_a_post_that_may_have_reached_outx_becomes_uncertain_and_is_never_resent(
+    switch, account, make_campaign, settings, fault
+):
+    make_campaign(prospects=1)
     if fault == "server_error":
-        switch(sandbox, server_error_rate=1)
+        switch(server_error_rate=1)
     else:
-        switch(sandbox, latency_ms=1500)
+        switch(latency_ms=1500)
         settings.OUTX_READ_TIMEOUT = 0.5
     summary = run_tick(now=seconds(0))
     wait_for_sandbox_idle()  # the slow answer the client gave up on
     request = ConnectionRequest.objects.get()
     assert (summary.uncertain, request.state) == (1, State.UNCERTAIN)
     assert "will not be sent again unless a person retries it" in request.events.last().cause
-    switch(sandbox, server_error_rate=0, latency_ms=0)
+    switch(server_error_rate=0, latency_ms=0)
     for minute in range(1, 5):
         assert run_tick(now=seconds(60 * minute)).submitted == 0
     request.refresh_from_db()
     assert request.state == State.UNCERTAIN and request.attempts == 1
 
 
-def test_a_refused_connection_on_the_post_leaves_it_queued(account, owner, settings):
-    make_campaign(owner, prospects=1)
+def test_a_refused_connection_on_the_post_leaves_it_queued(account, make_campaign, settings):
+    make_campaign(prospects=1)
     settings.OUTX_BASE_URL = "http://127.0.0.1:9"
     summary = run_tick(now=seconds(0))
     request = ConnectionRequest.objects.get()
@@ -253,22 +234,22 @@ def test_a_refused_connection_on_the_post_leaves_it_queued(account, owner, setti
     assert request.events.last().cause.startswith("Invitation: could not reach OutX")
 
 
-def test_status_call_failures_are_retried_later(sandbox, account, owner):
-    make_campaign(owner, prospects=1)
+def test_status_call_failures_are_retried_later(switch, account, make_campaign):
+    make_campaign(prospects=1)
     run_tick(now=seconds(0))
-    switch(sandbox, server_error_rate=1)
+    switch(server_error_rate=1)
     summary = run_tick(now=seconds(5))
     request = ConnectionRequest.objects.get()
     assert request.state == State.PENDING and summary.polls == 1
     assert request.last_error == "Checking the task failed: Internal server error"
-    switch(sandbox, server_error_rate=0)
+    switch(server_error_rate=0)
     run_tick(now=request.next_poll_at)
     request.refresh_from_db()
     assert request.state == State.SENT and request.poll_count == 2
 
 
-def test_a_task_outx_no_longer_knows_becomes_uncertain(sandbox, account, owner):
-    make_campaign(owner, prospects=1)
+def test_a_task_outx_no_longer_knows_becomes_uncertain(sandbox, account, make_campaign):
+    make_campaign(prospects=1)
     run_tick(now=seconds(0))
     SandboxTask.objects.all().delete()
     run_tick(now=seconds(5))
@@ -277,8 +258,8 @@ def test_a_task_outx_no_longer_knows_becomes_uncertain(sandbox, account, owner):
     assert "A person should check LinkedIn" in request.events.last().cause
 
 
-def test_a_submission_whose_worker_died_becomes_uncertain(account, owner, settings):
-    campaign = make_campaign(owner, prospects=2)
+def test_a_submission_whose_worker_died_becomes_uncertain(account, make_campaign, settings):
+    campaign = make_campaign(prospects=2)
     crashed, live = campaign.requests.order_by("id")
     crashed.move_to(State.SUBMITTING, "claimed", claimed_by="dead", claimed_at=seconds(0), submitted_at=seconds(0))
     live.move_to(State.SUBMITTING, "claimed", claimed_by="busy", claimed_at=seconds(100), submitted_at=seconds(100))
@@ -304,12 +285,12 @@ def test_a_prospect_known_by_url_is_looked_up_then_invited(sandbox, account, own
     assert Delivery.objects.get().profile_urn == prospect.profile_urn
 
 
-def test_a_looked_up_profile_already_known_by_urn_is_merged(sandbox, account, owner):
+def test_a_looked_up_profile_already_known_by_urn_is_merged(sandbox, account, owner, make_campaign):
     from outx_sandbox.extension import fake_profile
 
     known = Prospect.objects.create(profile_urn=fake_profile("ada")["profile_urn"], first_name="Ada")
     by_url = Prospect.objects.create(profile_url="https://www.linkedin.com/in/ada")
-    first = make_campaign(owner, "first", prospects=0)
+    first = make_campaign("first", prospects=0)
     ConnectionRequest.objects.create(campaign=first, prospect=known, note="Hi")
     second = Campaign.objects.create(name="second", owner=owner, state=Campaign.State.ACTIVE)
     ConnectionRequest.objects.create(campaign=second, prospect=by_url, note="Hi")

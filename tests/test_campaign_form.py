@@ -1,0 +1,177 @@
+"""The campaign form's fields for what comes after the invitation: note variants B and C (each
+with its own live counter and variable buttons, held to the note's rules, and given out again
+when the campaign is edited), the follow-up message and its delay, and the safety brake's two
+numbers."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from campaigns.models import Campaign
+from tests.helpers import add_request, page_url
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**fields) -> dict:
+    data = {
+        "name": "Lisbon founders", "note_template": "Hi {first_name|there}",
+        "note_template_b": "", "note_template_c": "", "followup_template": "",
+        "followup_delay_minutes": "1440", "brake_min_invitations": "20", "brake_min_acceptance_percent": "20",
+    }
+    data.update(fields)
+    return data
+
+
+def test_the_form_offers_variants_a_follow_up_and_the_brake(ada_client):
+    html = ada_client.get(reverse("campaign_create")).content.decode()
+
+    assert '<label for="id_note_template">Note</label>' in html
+    assert "<legend>Note variants</legend>" in html
+    for field, label in (("note_template_b", "Variant B"), ("note_template_c", "Variant C")):
+        assert f'<label for="id_{field}">{label}</label>' in html
+        # The same live counter and variable buttons as the note, tied to this textarea.
+        assert f'data-note-counter-for="id_{field}"' in html
+        assert html.count(f'data-note-insert-into="id_{field}"') == 5
+        assert f"id_{field}_preview" not in html  # the preview follows the note (variant A)
+    assert 'hx-include="#id_note_template"' in html
+    for field, label in (
+        ("followup_template", "Follow-up message"),
+        ("followup_delay_minutes", "Follow-up delay (minutes)"),
+        ("brake_min_invitations", "Brake after this many invitations"),
+        ("brake_min_acceptance_percent", "Minimum acceptance rate (%)"),
+    ):
+        assert f'<label for="id_{field}">{label}</label>' in html
+    assert 'value="1440"' in html and 'value="20"' in html  # the defaults
+    assert "style=" not in html and "<script>" not in html
+
+
+def test_create_saves_variants_follow_up_and_brake(ada_client, ada):
+    response = ada_client.post(reverse("campaign_create"), form_data(
+        note_template_b="Hello {first_name|there},\r\nB here", note_template_c="Hey {first_name|you}",
+        followup_template="Thanks for connecting, {first_name|friend}!\r\nTalk soon.",
+        followup_delay_minutes="90", brake_min_invitations="30", brake_min_acceptance_percent="15",
+    ))
+
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302 and response["Location"] == page_url(campaign)
+    assert campaign.note_template_b == "Hello {first_name|there},\nB here"  # line breaks as OutX counts them
+    assert campaign.note_template_c == "Hey {first_name|you}"
+    assert campaign.followup_template == "Thanks for connecting, {first_name|friend}!\nTalk soon."
+    assert (campaign.followup_delay_minutes, campaign.brake_min_invitations, campaign.brake_min_acceptance_percent) == (
+        90, 30, 15
+    )
+    assert list(campaign.variants()) == ["A", "B", "C"]
+
+
+def test_numbers_left_out_keep_their_defaults(ada_client):
+    response = ada_client.post(reverse("campaign_create"), {"name": "Plain", "note_template": "Hi"})
+
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302
+    assert (campaign.followup_delay_minutes, campaign.brake_min_invitations, campaign.brake_min_acceptance_percent) == (
+        24 * 60, 20, 20
+    )
+    assert campaign.followup_template == "" and list(campaign.variants()) == ["A"]
+
+
+@pytest.mark.parametrize("field", ["note_template_b", "note_template_c"])
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("a" * 300 + "😀", "The template as typed is 302 characters long; LinkedIn allows at most 300."),
+        ("a" * 301, "The template as typed is 301 characters long; LinkedIn allows at most 300."),
+        ("Hi {nickname}", "Unknown variable {nickname}"),
+    ],
+)
+def test_a_variant_is_held_to_the_notes_rules(ada_client, field, template, reason):
+    response = ada_client.post(reverse("campaign_create"), form_data(**{field: template}))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert reason in html
+    assert re.search(rf'<ul class="errorlist" id="id_{field}_error">', html)
+    assert not Campaign.objects.exists()
+
+
+def test_a_variant_of_spaces_is_no_variant(ada_client):
+    assert ada_client.post(reverse("campaign_create"), form_data(note_template_b="   \r\n ")).status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.note_template_b == "" and list(campaign.variants()) == ["A"]
+
+
+def test_a_variant_is_checked_against_the_queued_prospects_given_to_it(ada_client, ada, make_campaign):
+    campaign = make_campaign(
+        owner=ada, state=Campaign.State.DRAFT, note_template="A {first_name}", note_template_b="B {first_name}"
+    )
+    for _ in range(4):
+        add_request(campaign)  # none has a company
+    campaign.render_queued_notes()
+    assert sorted(campaign.requests.values_list("variant", flat=True)) == ["A", "A", "B", "B"]
+
+    response = ada_client.post(
+        reverse("campaign_edit", args=[campaign.pk]),
+        form_data(note_template="A {first_name}", note_template_b="B at {company}"),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    # Two prospects have variant B: only they are held to it.
+    assert "2 queued prospects would get a note that cannot be sent:" in html
+    assert "No value for {company}" in html
+    campaign.refresh_from_db()
+    assert campaign.note_template_b == "B {first_name}"
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("   ", "Follow-up: the message is blank; leave it empty to send none."),
+        (" \r\n\t ", "Follow-up: the message is blank; leave it empty to send none."),
+        ("😀" * 5001, "Follow-up: the message is longer than 10,000 characters."),  # 5,001 characters, 10,002 units
+        ("Thanks {nickname}", "Follow-up: Unknown variable {nickname}"),
+    ],
+)
+def test_a_follow_up_outx_would_refuse_is_refused_with_the_reason(ada_client, message, reason):
+    response = ada_client.post(reverse("campaign_create"), form_data(followup_template=message))
+
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_a_follow_up_of_exactly_10000_units_is_accepted(ada_client):
+    response = ada_client.post(reverse("campaign_create"), form_data(followup_template="😀" * 5000))
+
+    assert response.status_code == 302
+    assert Campaign.objects.get().followup_template == "😀" * 5000
+
+
+@pytest.mark.parametrize(("field", "value"), [("brake_min_acceptance_percent", "101"), ("brake_min_invitations", "-1")])
+def test_brake_numbers_are_bounded(ada_client, field, value):
+    response = ada_client.post(reverse("campaign_create"), form_data(**{field: value}))
+
+    assert response.status_code == 200
+    assert re.search(rf'<ul class="errorlist" id="id_{field}_error">', response.content.decode())
+    assert not Campaign.objects.exists()
+
+
+def test_editing_saves_and_variants_are_given_out_again(ada_client, ada, make_campaign):
+    campaign = make_campaign(
+        owner=ada, state=Campaign.State.DRAFT, note_template="A", note_template_b="B", note_template_c="C"
+    )
+    for _ in range(3):
+        add_request(campaign)
+    campaign.render_queued_notes()
+
+    response = ada_client.post(
+        reverse("campaign_edit", args=[campaign.pk]),
+        form_data(note_template="A", note_template_b="B", note_template_c="", followup_template="Thanks!"),
+    )
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.followup_template == "Thanks!" and list(campaign.variants()) == ["A", "B"]
+    # The prospect who had variant C has another one now, with its note.
+    assert set(campaign.requests.values_list("variant", "note")) <= {("A", "A"), ("B", "B")}
