@@ -12,12 +12,9 @@ import datetime as dt
 import logging
 
 from django.db.models import Q
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from . import outx, pacing
 from .lifecycle import Clock, TickSummary, ask_status
-from .linkedin import InvalidProfile, normalise_profile_url, normalise_profile_urn
 from .models import Campaign, ConnectionRequest, SendingAccount, claim_timeout
 from .sending import take_account_wide_answer
 
@@ -52,6 +49,9 @@ def track_acceptances(client: outx.OutxClient, clock: Clock, summary: TickSummar
     if answer.lost is not None:
         finish_check(account, answer.answered_at)  # lost: the next check starts afresh
         return
+    if answer.unreadable is not None:
+        finish_check(account, answer.answered_at)  # unreadable: the next check starts afresh
+        return
     if answer.error is not None:
         return  # asked again once the claim's lease runs out
     status, answered_at = answer.status, answer.answered_at
@@ -62,9 +62,10 @@ def track_acceptances(client: outx.OutxClient, clock: Clock, summary: TickSummar
         )
         return
 
-    connections = status.task_output.get("connections") if isinstance(status.task_output, dict) else None
-    if not isinstance(connections, list):
-        logger.warning("OutX's connections list had no 'connections': %r", status.task_output)
+    connections = status.connections()
+    if connections is None:
+        logger.warning("OutX's connections list had no 'connections': %.300r", status.task_output)
+        summary.problems.append("OutX answered a list of connections we could not read.")
         finish_check(account, answered_at)
         return
     summary.accepted += mark_accepted(connections, answered_at)
@@ -94,14 +95,16 @@ def start_connections_page(client: outx.OutxClient, account: SendingAccount, clo
     SendingAccount.objects.filter(pk=account.pk).update(**fields)
 
 
-def needs_next_page(account: SendingAccount, connections: list) -> bool:
+def needs_next_page(account: SendingAccount, connections: list[outx.Connection]) -> bool:
     """Page on only while the whole page is connections made since the last check."""
     if len(connections) < PAGE_SIZE or account.connections_task_start + PAGE_SIZE >= MAX_PAGES * PAGE_SIZE:
         return False
     if account.last_acceptance_check_at is None:
         return True
-    oldest = min((connected_at(c) for c in connections), default=None)
-    return oldest is not None and oldest > account.last_acceptance_check_at
+    moments = [connection.connected_at for connection in connections]
+    if None in moments:
+        return False  # a page we cannot date might reach back: stop rather than read on
+    return min(moments) > account.last_acceptance_check_at
 
 
 def finish_check(account: SendingAccount, now: dt.datetime) -> None:
@@ -114,27 +117,13 @@ def finish_check(account: SendingAccount, now: dt.datetime) -> None:
     )
 
 
-def connected_at(connection) -> dt.datetime | None:
-    value = connection.get("connected_at") if isinstance(connection, dict) else None
-    moment = parse_datetime(value) if isinstance(value, str) else None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, dt.timezone.utc)
-    return moment
-
-
-def mark_accepted(connections: list, now: dt.datetime) -> int:
+def mark_accepted(connections: list[outx.Connection], now: dt.datetime) -> int:
     """Mark the sent invitations to these connections accepted; returns how many."""
     moments: dict[str, dt.datetime | None] = {}
     for connection in connections:
-        if not isinstance(connection, dict):
-            continue
-        for key, normalise in (("profile_urn", normalise_profile_urn), ("profile_url", normalise_profile_url)):
-            value = connection.get(key)
-            if isinstance(value, str) and value:
-                try:
-                    moments[normalise(value)] = connected_at(connection)
-                except InvalidProfile:
-                    pass
+        for key in (connection.profile_urn, connection.profile_url):
+            if key:
+                moments[key] = connection.connected_at
     if not moments:
         return 0
     accepted = 0

@@ -27,9 +27,12 @@ import datetime as dt
 import logging
 import os
 import socket
+import json
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils.text import capfirst
@@ -136,12 +139,12 @@ class Kind:
         """A finished task's outcome: `sent` when OutX reports it done, else `not_sent` with its
         output. `fields`: the poll's bookkeeping to store with the move."""
         if status.sent:
-            item.move_to(TaskState.SENT, self.says(self.sent_cause), task_output=status.task_output, **fields)
+            item.move_to(TaskState.SENT, self.says(self.sent_cause), task_output=status.stored_output, **fields)
         else:
             item.move_to(
                 TaskState.NOT_SENT,
                 self.says(f"OutX {status.status} the task without sending: {outx.describe_output(status.task_output)}"),
-                task_output=status.task_output, **fields,
+                task_output=status.stored_output, **fields,
             )
         if self.reports_to_summary:
             summary.sent += status.sent
@@ -157,6 +160,7 @@ class Kind:
 @dataclass(frozen=True)
 class Claim:
     item: OutxTask
+    account_id: int
     spacing: dt.timedelta  # the random gap drawn for this POST: counted again from OutX's answer
 
 
@@ -192,7 +196,7 @@ def claim_next(kind: Kind, clock: Clock, summary: TickSummary) -> Claim | None:
         setattr(account, kind.spacing_field, now + spacing)
         account.save(update_fields=[kind.spacing_field, "updated_at"])
         kind.after_claim(item, now)
-    return Claim(item, spacing)
+    return Claim(item, account.pk, spacing)
 
 
 # --- 2. Submit ----------------------------------------------------------------------------------
@@ -206,9 +210,11 @@ def submit_due(kind: Kind, client: outx.OutxClient, clock: Clock, summary: TickS
         claim = claim_next(kind, clock, summary)
         if claim is None:
             return True
-        if not submit(kind, claim, client, clock, summary):
-            return False
-        submitted += claim.item.state == TaskState.PENDING
+        with one_item(kind, claim.item, summary):
+            if submit(kind, claim, client, clock, summary):
+                submitted += claim.item.state == TaskState.PENDING
+                continue
+        return False
     return True
 
 
@@ -219,12 +225,18 @@ def submit(kind: Kind, claim: Claim, client: outx.OutxClient, clock: Clock, summ
     item = claim.item
     try:
         created = kind.post(client, item)
+    except outx.OutxUnreadableAnswer as error:
+        # OutX may have created a task we cannot see: a person decides, never a resend.
+        space_from(kind, claim, clock())
+        summary.problems.append(error.message)
+        quarantine(kind, item, unreadable(error), error.body, summary)
+        return False
     except outx.OutxError as error:
         answered_at = clock()
-        space_from(kind, claim.spacing, answered_at)
+        space_from(kind, claim, answered_at)
         return record_refusal(kind, item, error, answered_at, summary)
     answered_at = clock()
-    space_from(kind, claim.spacing, answered_at)
+    space_from(kind, claim, answered_at)
     moved = item.move_to(
         TaskState.PENDING, f"{kind.label}: OutX created the task; waiting for the extension to perform it.",
         outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(answered_at), last_error="",
@@ -272,13 +284,11 @@ def record_refusal(kind: Kind, item: OutxTask, error: outx.OutxError, answered_a
     return False
 
 
-def space_from(kind: Kind, spacing: dt.timedelta, answered_at: dt.datetime) -> None:
+def space_from(kind: Kind, claim: Claim, answered_at: dt.datetime) -> None:
     """Count the gap before the next POST from OutX's answer, not from the claim: a slow answer
     must not shorten it. Never moves the next moment earlier."""
-    name = kind.spacing_field
-    SendingAccount.objects.filter(pk=SendingAccount.get().pk, **{f"{name}__lt": answered_at + spacing}).update(
-        **{name: answered_at + spacing}
-    )
+    name, next_at = kind.spacing_field, answered_at + claim.spacing
+    SendingAccount.objects.filter(pk=claim.account_id, **{f"{name}__lt": next_at}).update(**{name: next_at})
 
 
 # --- 3. Poll ------------------------------------------------------------------------------------
@@ -291,6 +301,7 @@ class StatusAnswer:
     answered_at: dt.datetime
     status: outx.TaskStatus | None = None
     lost: outx.OutxTaskNotFound | None = None  # OutX no longer knows the task
+    unreadable: outx.OutxUnreadableAnswer | None = None  # OutX answered what we cannot read
     error: outx.OutxError | None = None  # the call failed; ask again later
 
 
@@ -302,6 +313,9 @@ def ask_status(client: outx.OutxClient, task_id: str, clock: Clock, summary: Tic
         status = client.get_task_status(task_id)
     except outx.OutxTaskNotFound as error:
         return StatusAnswer(clock(), lost=error)
+    except outx.OutxUnreadableAnswer as error:
+        summary.problems.append(error.message)
+        return StatusAnswer(clock(), unreadable=error)
     except outx.OutxError as error:
         answered_at = clock()
         take_account_wide_answer(error, answered_at)
@@ -320,7 +334,8 @@ def claim_due_polls(model: type[OutxTask], now: dt.datetime, limit: int) -> list
 
 def poll_due(kind: Kind, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int) -> None:
     for item in claim_due_polls(kind.model, clock(), limit):
-        poll(kind, item, client, clock, summary)
+        with one_item(kind, item, summary):
+            poll(kind, item, client, clock, summary)
         if SendingAccount.get().state in CALLS_STOPPED:
             # Every further call would be refused too; the claimed polls come due again later.
             return
@@ -331,9 +346,18 @@ def poll(kind: Kind, item: OutxTask, client: outx.OutxClient, clock: Clock, summ
     poll_count = item.poll_count + 1
     if answer.lost is not None:
         lose(kind, item, answer.lost, poll_count, summary)
+    elif answer.unreadable is not None:
+        quarantine(kind, item, unreadable(answer.unreadable), answer.unreadable.body, summary, poll_count=poll_count)
     elif answer.status is not None and answer.status.is_finished:
         fields = {"completed_at": answer.answered_at, "poll_count": poll_count, "next_poll_at": None, "last_error": ""}
-        kind.finish(item, answer.status, fields, summary)
+        try:
+            kind.finish(item, answer.status, fields, summary)
+        except Exception as error:
+            # What the output means could not be worked out: this one item waits for a person.
+            logger.exception("%s %s: the output of OutX task %s could not be used", kind.label, item.pk, item.outx_task_id)
+            summary.problems.append(f"{kind.label} {item.pk}: OutX's output could not be used ({type(error).__name__})")
+            reason = f"OutX's output could not be used ({type(error).__name__}: {error})"
+            quarantine(kind, item, outx.clean_text(reason, 300), answer.status.stored_output, summary, poll_count=poll_count)
     else:
         # Still pending, or the call failed: ask again, counting from OutX's answer.
         last_error = f"Checking the task failed: {answer.error.message}" if answer.error else ""
@@ -356,6 +380,49 @@ def lose(kind: Kind, item: OutxTask, error: outx.OutxTaskNotFound, poll_count: i
         last_error=error.message, poll_count=poll_count,
     )
     summary.uncertain += 1
+
+
+def quarantine(kind: Kind, item: OutxTask, reason: str, raw: Any, summary: TickSummary, **fields) -> None:
+    """Stop this one item where a person sees it, with `reason` and the raw answer in its
+    history; the pass goes on with everything else. An invitation or a message becomes
+    `uncertain` (whether it went out is unknown); a kind that may be asked again fails."""
+    raw_text = outx.clean_text(json.dumps(raw, ensure_ascii=False, default=str), 600) if raw is not None else ""
+    if raw_text:
+        reason = f"{reason}. Its answer: {raw_text}"
+    if kind.resend_when_unsure:
+        target = TaskState.NOT_SENT if item.state == TaskState.PENDING else TaskState.FAILED
+        if item.move_to(target, kind.says(reason), last_error=reason, next_poll_at=None, claimed_by="", claimed_at=None, **fields):
+            kind.after_failure(item, reason)
+        return
+    if TaskState.UNCERTAIN not in item.TRANSITIONS[item.state]:
+        logger.error("%s %s could not be quarantined from %s: %s", kind.label, item.pk, item.state, reason)
+        return
+    summary.uncertain += item.move_to(
+        TaskState.UNCERTAIN, kind.says(f"{reason}. Whether it went out is unknown: a person should check LinkedIn."),
+        last_error=reason, task_output={"unreadable_answer": raw_text}, claimed_by="", claimed_at=None, **fields,
+    )
+
+
+def unreadable(error: outx.OutxError) -> str:
+    return f"OutX answered something we could not read ({error.message})"
+
+
+@contextmanager
+def one_item(kind: Kind, item: OutxTask, summary: TickSummary):
+    """Whatever goes wrong with one item stops that item, never the pass: it is logged and
+    shown, and the item is quarantined if it can be."""
+    try:
+        yield
+    except Exception as error:
+        logger.exception("%s %s failed in the worker", kind.label, item.pk)
+        summary.problems.append(f"{kind.label} {item.pk}: {type(error).__name__}")
+        try:
+            item.refresh_from_db(fields=["state"])
+            if item.state in (TaskState.PENDING, TaskState.SUBMITTING):
+                reason = f"The worker failed on it ({type(error).__name__}: {error})"
+                quarantine(kind, item, outx.clean_text(reason, 300), None, summary)
+        except Exception:
+            logger.exception("%s %s could not be quarantined", kind.label, item.pk)
 
 
 # --- 4. Recover ---------------------------------------------------------------------------------

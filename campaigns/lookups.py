@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 
 from . import outx, pacing
 from .lifecycle import Kind, TickSummary
-from .linkedin import InvalidProfile, normalise_profile_urn, profile_slug
-from .models import Campaign, ConnectionRequest, ProfileLookup, Prospect, SendingAccount
+from .linkedin import InvalidProfile, profile_slug
+from .models import Campaign, ConnectionRequest, ProfileLookup, Prospect, SendingAccount, fit
 from .sending import lookup_decision
 
 
@@ -50,19 +50,18 @@ class Lookups(Kind):
         return client.fetch_profile(slug)
 
     def finish(self, item: ProfileLookup, status: outx.TaskStatus, fields: dict, summary: TickSummary) -> None:
-        try:
-            urn = normalise_profile_urn(status.profile_urn) if status.profile_urn else None
-        except InvalidProfile:
-            urn = None
-        if urn is None:
+        profile = status.profile()
+        if profile.urn is None:
             reason = f"OutX could not read the profile: {outx.describe_output(status.task_output)}"
-            item.move_to(ProfileLookup.State.NOT_SENT, self.says(reason), task_output=status.task_output, **fields)
+            item.move_to(ProfileLookup.State.NOT_SENT, self.says(reason), task_output=status.stored_output, **fields)
             self.after_failure(item, reason)
             return
+        # The prospect first: should that fail, the look-up is quarantined, not marked done.
+        apply_looked_up_profile(item.prospect, profile)
         item.move_to(
-            ProfileLookup.State.SENT, self.says(f"OutX read the profile ({urn})."), task_output=status.task_output, **fields
+            ProfileLookup.State.SENT, self.says(f"OutX read the profile ({profile.urn})."),
+            task_output=status.stored_output, **fields,
         )
-        apply_looked_up_profile(item.prospect, urn, status.task_output)
 
     def after_failure(self, item: ProfileLookup, reason: str) -> None:
         fail_lookup(item.prospect, reason)
@@ -78,17 +77,13 @@ def fail_lookup(prospect: Prospect, reason: str) -> None:
         request.move_to(ConnectionRequest.State.SKIPPED, f"Could not look up the LinkedIn profile: {reason}")
 
 
-def apply_looked_up_profile(prospect: Prospect, urn: str, output) -> None:
-    """Give the prospect its URN; if another prospect already has it, they are one person."""
-    profile = output.get("profile", output) if isinstance(output, dict) else {}
-    if not isinstance(profile, dict):
-        profile = {}
-    first, _, last = str(profile.get("name") or "").partition(" ")
+def apply_looked_up_profile(prospect: Prospect, profile: outx.Profile) -> None:
+    """Give the prospect its URN, and the names it lacks; if another prospect already has the
+    URN, they are one person."""
+    urn = profile.urn
     details = {
-        "first_name": prospect.first_name or first[:100],
-        "last_name": prospect.last_name or last[:100],
-        "headline": prospect.headline or str(profile.get("headline") or "")[:300],
-        "location": prospect.location or str(profile.get("location") or "")[:200],
+        name: getattr(prospect, name) or fit(getattr(profile, name), Prospect, name)
+        for name in ("first_name", "last_name", "headline", "location")
     }
     try:
         with transaction.atomic():

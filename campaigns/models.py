@@ -104,14 +104,26 @@ class Prospect(models.Model):
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
     def note_values(self) -> dict[str, str]:
-        """The values a note template's variables take for this prospect."""
+        """The values a note template's variables take for this prospect, trimmed as
+        JavaScript trims (OutX and the browser counter), not as Python's strip() does."""
+        first_name, last_name = js_trim(self.first_name), js_trim(self.last_name)
         return {
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "full_name": self.full_name,
-            "company": self.company,
-            "title": self.title,
+            "first_name": first_name,
+            "last_name": last_name,
+            "full_name": " ".join(part for part in (first_name, last_name) if part),
+            "company": js_trim(self.company),
+            "title": js_trim(self.title),
         }
+
+    def set_note_lengths(self) -> None:
+        for name, length_field in NOTE_LENGTH_FIELDS.items():
+            setattr(self, length_field, note_value_length(getattr(self, name)))
+
+    def save(self, *args, **kwargs) -> None:
+        self.set_note_lengths()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = with_note_length_fields(kwargs["update_fields"])
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         try:
@@ -244,7 +256,7 @@ class Campaign(models.Model):
             self.state = new_state
             if new_state == self.State.ACTIVE and self.launched_at is None:
                 self.launched_at = now
-            self.paused_cause = paused_cause if new_state == self.State.PAUSED else ""
+            self.paused_cause = fit(paused_cause, Campaign, "paused_cause") if new_state == self.State.PAUSED else ""
             self.save(update_fields=["state", "launched_at", "paused_cause", "brake_released_count", "updated_at"])
 
     # --- What a person may do to a campaign --------------------------------------------------
@@ -997,7 +1009,7 @@ class SendingAccount(models.Model):
                 account=self, from_state=self.state, to_state=new_state, cause=cause, at=now
             )
             self.state = new_state
-            self.state_cause = cause
+            self.state_cause = fit(cause, SendingAccount, "state_cause")
             self.state_changed_at = now
             self.resume_at = resume_at
             self.save(update_fields=["state", "state_cause", "state_changed_at", "resume_at", "updated_at"])
@@ -1032,3 +1044,98 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.from_state or '—'} → {self.to_state}: {self.cause}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A cause may quote OutX at length; the history keeps what its column holds.
+        self.cause = fit(self.cause, Event, "cause")
+        super().save(*args, **kwargs)
+
+
+def fit(text: str, model: type[models.Model], field_name: str) -> str:
+    """`text` cut (with an ellipsis) to what the model's column holds."""
+    limit = model._meta.get_field(field_name).max_length
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- A CSV upload waiting for its import -------------------------------------------------------
+
+
+def new_upload_key() -> str:
+    """An unguessable id for a waiting upload: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+class PendingUploadQuerySet(models.QuerySet):
+    def of_uploader(self, user) -> PendingUploadQuerySet:
+        return self.filter(owner=user)
+
+    def expired(self, now: dt.datetime) -> PendingUploadQuerySet:
+        return self.filter(created_at__lte=now - PendingUpload.LIFETIME)
+
+
+class PendingUpload(models.Model):
+    """A CSV file uploaded for a campaign, waiting for its column mapping and its import.
+
+    It waits in the database, keyed by a random id, rather than in the session: every web
+    process can read it, and no other request of its uploader pays for decoding it. Only the
+    uploader reads it. Its table is dropped by the import: the row goes when no row of the file
+    was rejected, and otherwise keeps the rejected rows to show until it expires. A new upload
+    deletes its uploader's earlier ones and every expired one, so the table stays small.
+    """
+
+    LIFETIME_HOURS = 2
+    LIFETIME = dt.timedelta(hours=LIFETIME_HOURS)
+
+    key = models.CharField(max_length=64, unique=True, default=new_upload_key, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_uploads"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="pending_uploads")
+    filename = models.CharField(max_length=200)
+    table = models.JSONField(null=True, blank=True, help_text="The parsed file; dropped by the import.")
+    imported_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(
+        null=True, blank=True, help_text="Once imported: how many prospects were added, and the rejected rows."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = PendingUploadQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(imported_at__isnull=True) | Q(table__isnull=True),
+                name="pending_upload_imported_has_no_table",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} for {self.campaign_id}, uploaded {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def store(cls, owner, campaign: Campaign, filename: str, table: dict, now: dt.datetime) -> PendingUpload:
+        """Keep a new upload. The uploader's earlier uploads and everyone's expired ones go."""
+        with transaction.atomic():
+            cls.objects.filter(Q(owner=owner) | Q(created_at__lte=now - cls.LIFETIME)).delete()
+            return cls.objects.create(
+                owner=owner, campaign=campaign, filename=fit(filename, cls, "filename"), table=table, created_at=now
+            )
+
+    def has_expired(self, now: dt.datetime) -> bool:
+        return self.created_at <= now - self.LIFETIME
+
+    def claim_for_import(self, now: dt.datetime) -> bool:
+        """Whether this request imports the upload: a conditional UPDATE, so that two clicks on
+        Import (or two tabs) cannot both import it. Call it inside the import's transaction."""
+        claimed = PendingUpload.objects.filter(pk=self.pk, imported_at=None).update(imported_at=now, table=None)
+        if claimed:
+            self.imported_at, self.table = now, None
+        return claimed == 1
+
+    def record_import(self, imported: int, rejected: list[list]) -> None:
+        """After the import: without rejected rows nothing is left to show, so the row goes."""
+        if not rejected:
+            self.delete()
+            return
+        self.result = {"imported": imported, "rejected": rejected}
+        self.save(update_fields=["result"])

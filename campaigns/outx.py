@@ -10,14 +10,20 @@ failed: False only when the connection was never made (nothing was sent).
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from .linkedin import normalise_profile_urn
+from .linkedin import normalise_profile_url, normalise_profile_urn
 from .notes import MESSAGE_MAX_LENGTH, check_note, js_trim, utf16_length
 
 logger = logging.getLogger(__name__)
@@ -104,7 +110,59 @@ class OutxConnectionError(OutxError):
 
 
 class OutxBadResponse(OutxError):
-    """An answer that is not the documented JSON."""
+    """An answer that is not the documented JSON (or an undocumented HTTP status)."""
+
+
+class OutxUnreadableAnswer(OutxBadResponse):
+    """OutX answered 200, but with something we cannot read: not JSON, not the documented
+    shape, or values out of bounds. The one item it concerns is quarantined for a person."""
+
+
+# --- OutX's answers are input: what we keep of them --------------------------------------
+
+# A task id is stored in a 100-character column; OutX's are UUIDs.
+TASK_ID = re.compile(r"[\x21-\x7e]{1,100}")
+TEXT_MAX = 500  # a reason or message from OutX, as we keep and show it
+OUTPUT_MAX_CHARS = 20_000  # a task's output as we store it, in JSON text
+BODY_MAX_BYTES = 2_000_000  # no documented answer comes near this
+JSON_MAX_DEPTH = 20
+# Neither PostgreSQL nor UTF-8 can hold a NUL or a lone surrogate; other control characters
+# (but tab and line breaks) would only confuse a page or a log line.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str, limit: int = TEXT_MAX) -> str:
+    """Text from OutX as we may store and show it: storable, no control characters, at most
+    `limit` characters (cut with an ellipsis)."""
+    text = CONTROL.sub(" ", UNSTORABLE.sub("\ufffd", value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """A JSON value from OutX as any database column can store it: storable strings, finite
+    numbers, at most JSON_MAX_DEPTH levels deep."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dict, list)) and depth >= JSON_MAX_DEPTH:
+        return "…"
+    if isinstance(value, dict):
+        return {UNSTORABLE.sub("\ufffd", str(key)): clean_json(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean_json(item, depth + 1) for item in value]
+    return value  # None, bool, int
+
+
+def bounded_output(output: Any) -> Any:
+    """A task's output as we store it: clean, and no larger than OUTPUT_MAX_CHARS of JSON (a
+    larger one is kept as the start of its text, marked as cut)."""
+    output = clean_json(output)
+    text = json.dumps(output, ensure_ascii=False)
+    if len(text) <= OUTPUT_MAX_CHARS:
+        return output
+    return {"cut_at_characters": OUTPUT_MAX_CHARS, "start": text[:OUTPUT_MAX_CHARS]}
 
 
 # --- Results ------------------------------------------------------------------------------
@@ -117,12 +175,39 @@ class TaskCreated:
 
 
 @dataclass(frozen=True)
+class Profile:
+    """A completed fetch-profile's output, checked: the URN normalised (None if it is not a
+    profile URN) and the texts cleaned."""
+
+    urn: str | None
+    first_name: str
+    last_name: str
+    headline: str
+    location: str
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One entry of a completed fetch-connections output, checked: each value None when it
+    is missing or not what it claims to be."""
+
+    profile_urn: str | None
+    profile_url: str | None
+    connected_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class TaskStatus:
     task_id: str
     status: str  # one of KNOWN_STATUSES; an unknown status reads as pending
     task_input: dict[str, Any] | None
-    task_output: Any
+    task_output: Any  # cleaned (clean_json); what we read
     raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def stored_output(self) -> Any:
+        """The output as we keep it on the item: bounded (bounded_output)."""
+        return bounded_output(self.task_output)
 
     @property
     def is_finished(self) -> bool:
@@ -139,14 +224,63 @@ class TaskStatus:
 
     @property
     def profile_urn(self) -> str | None:
-        """From a completed fetch-profile task: the URN, top-level or under `profile`."""
+        """From a completed fetch-profile task: the URN, normalised, or None."""
+        return self.profile().urn
+
+    def profile(self) -> Profile:
+        """A completed fetch-profile's output: at the top level or under `profile`."""
+        output = self.task_output if isinstance(self.task_output, dict) else {}
+        nested = output.get("profile")
+        profile = nested if isinstance(nested, dict) else output
+        urn = profile.get("profile_urn", output.get("profile_urn"))
+        try:
+            urn = normalise_profile_urn(urn) if isinstance(urn, str) and urn else None
+        except ValueError:  # InvalidProfile, or anything else the parser refuses
+            logger.warning("OutX task %s answered a profile URN we cannot use: %r", self.task_id, urn[:200])
+            urn = None
+        name = profile.get("name")
+        first, _, last = name.partition(" ") if isinstance(name, str) else ("", "", "")
+        first, last = text_of(first), text_of(last)
+        return Profile(urn, first, last, text_of(profile.get("headline")), text_of(profile.get("location")))
+
+    def connections(self) -> list[Connection] | None:
+        """A completed fetch-connections' entries, or None when its output holds no list.
+        An entry that is not an object, or whose values cannot be read, keeps only what can."""
         output = self.task_output
-        if not isinstance(output, dict):
+        entries = output.get("connections") if isinstance(output, dict) else None
+        if not isinstance(entries, list):
             return None
-        urn = output.get("profile_urn")
-        if urn is None and isinstance(output.get("profile"), dict):
-            urn = output["profile"].get("profile_urn")
-        return urn if isinstance(urn, str) and urn else None
+        return [read_connection(entry) for entry in entries if isinstance(entry, dict)]
+
+
+def text_of(value: Any) -> str:
+    return clean_text(value) if isinstance(value, str) else ""
+
+
+def read_connection(entry: dict) -> Connection:
+    urn, url = entry.get("profile_urn"), entry.get("profile_url")
+    try:
+        urn = normalise_profile_urn(urn) if isinstance(urn, str) and urn else None
+    except ValueError:  # InvalidProfile, or anything else the parser refuses
+        urn = None
+    try:
+        url = normalise_profile_url(url) if isinstance(url, str) and url else None
+    except ValueError:  # InvalidProfile, or anything else the parser refuses
+        url = None
+    return Connection(urn, url, read_moment(entry.get("connected_at")))
+
+
+def read_moment(value: Any) -> dt.datetime | None:
+    """An ISO 8601 moment from OutX, in UTC when it names no zone; None when it is not one."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, such as month 13
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.timezone.utc)
+    return moment
 
 
 # --- The client ---------------------------------------------------------------------------
@@ -207,18 +341,18 @@ class OutxClient:
     def get_task_status(self, task_id: str) -> TaskStatus:
         data = self._call("GET", "/linkedin-agent/get-task-status", params={"api_agent_task_id": task_id})
         task = data.get("data")
-        if not isinstance(task, dict) or not isinstance(task.get("id"), str):
-            raise OutxBadResponse("OutX answered a task status without the task.", body=data)
+        if not isinstance(task, dict) or task.get("id") != task_id:
+            raise OutxUnreadableAnswer("OutX answered a task status without the task asked for.", body=data)
         status = task.get("status")
         if status not in KNOWN_STATUSES:
-            logger.warning("OutX task %s has unknown status %r; treating it as pending", task_id, status)
+            logger.warning("OutX task %s has unknown status %r; treating it as pending", task_id, str(status)[:100])
             status = PENDING
         task_input = task.get("task_input")
         return TaskStatus(
-            task_id=task["id"],
+            task_id=task_id,
             status=status,
-            task_input=task_input if isinstance(task_input, dict) else None,
-            task_output=task.get("task_output"),
+            task_input=clean_json(task_input) if isinstance(task_input, dict) else None,
+            task_output=clean_json(task.get("task_output")),
             raw=data,
         )
 
@@ -255,7 +389,12 @@ class OutxClient:
             raise OutxBadRequest("The message is blank.")
         if utf16_length(message) > MESSAGE_MAX_LENGTH:
             raise OutxBadRequest(f"The message is longer than {MESSAGE_MAX_LENGTH} characters.")
-        body = {"recipient_urn": normalise_profile_urn(recipient_urn), "message": message}
+        # OutX takes a person URN (its own example) as well as a profile URN: a person URN goes
+        # as it is, never rewritten into a profile URN; a profile URN or bare id is normalised.
+        urn = recipient_urn.strip()
+        if not re.fullmatch(r"urn:li:person:[A-Za-z0-9_-]{2,100}", urn):
+            urn = normalise_profile_urn(urn)
+        body = {"recipient_urn": urn, "message": message}
         return self._create_task("/linkedin-agent/send-message", body)
 
     # Plumbing -----------------------------------------------------------------------------
@@ -263,10 +402,10 @@ class OutxClient:
     def _create_task(self, path: str, body: dict[str, Any]) -> TaskCreated:
         data = self._call("POST", path, json=body)
         task_id = data.get("api_agent_task_id")
-        if not isinstance(task_id, str) or not task_id:
-            # A 200 without a task id: OutX may have created one we cannot see.
-            raise OutxBadResponse("OutX answered without a task id.", body=data)
-        return TaskCreated(task_id=task_id, message=str(data.get("message", "")))
+        if not isinstance(task_id, str) or not TASK_ID.fullmatch(task_id):
+            # A 200 without a task id we can use: OutX may have created one we cannot see.
+            raise OutxUnreadableAnswer("OutX answered without a task id we can read.", body=data)
+        return TaskCreated(task_id=task_id, message=text_of(data.get("message")))
 
     def _call(self, method: str, path: str, **kwargs) -> dict[str, Any]:
         if not self.key_is_usable:
@@ -276,8 +415,41 @@ class OutxClient:
             )
             error.may_have_reached_outx = False
             raise error
+        status, body = self._send(method, path, **kwargs)
         try:
-            response = self.http.request(method, path, **kwargs)
+            data = json.loads(body) if body is not None else None
+        except (ValueError, RecursionError):
+            data = None
+        if status == 200 and isinstance(data, dict) and data.get("success") is True:
+            return data
+        text = clean_text(body.decode("utf-8", "replace"), 1000) if body is not None else "(more than 2 MB)"
+        if status == 200:
+            raise OutxUnreadableAnswer("OutX answered 200 with a body that is not the documented JSON.", status_code=status, body=text)
+
+        reason = data.get("error") if isinstance(data, dict) else None
+        reason = clean_text(reason) if isinstance(reason, str) and reason.strip() else None
+        if status == 404:
+            error_class = OutxTaskNotFound if path.endswith("get-task-status") else OutxNoAdmin
+        elif status in ERRORS_BY_STATUS:
+            error_class = ERRORS_BY_STATUS[status]
+        elif status >= 500:
+            error_class = OutxServerError
+        else:
+            error_class = OutxBadResponse
+        message = reason or f"OutX answered HTTP {status}."
+        raise error_class(message, status_code=status, body=clean_json(data) if data is not None else text)
+
+    def _send(self, method: str, path: str, **kwargs) -> tuple[int, bytes | None]:
+        """Make one HTTP call: its status and body (None when larger than BODY_MAX_BYTES), or
+        the OutxError that says whether it may have reached OutX."""
+        try:
+            with self.http.stream(method, path, **kwargs) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > BODY_MAX_BYTES:
+                        return response.status_code, None
+                return response.status_code, bytes(body)
         except httpx.ConnectTimeout:
             error = OutxTimeout("OutX did not accept the connection in time.")
             error.may_have_reached_outx = False
@@ -296,41 +468,16 @@ class OutxClient:
         except httpx.TransportError as exc:
             raise OutxConnectionError(f"The connection to OutX broke: {exc}") from None
 
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        status = response.status_code
-
-        if status == 200 and isinstance(data, dict) and data.get("success") is True:
-            return data
-        if status == 200:
-            raise OutxBadResponse("OutX answered 200 with a body that is not the documented JSON.", status_code=status, body=response.text[:1000])
-
-        reason = data.get("error") if isinstance(data, dict) else None
-        if not isinstance(reason, str):
-            reason = None
-        if status == 404:
-            error_class = OutxTaskNotFound if path.endswith("get-task-status") else OutxNoAdmin
-        elif status in ERRORS_BY_STATUS:
-            error_class = ERRORS_BY_STATUS[status]
-        elif status >= 500:
-            error_class = OutxServerError
-        else:
-            error_class = OutxBadResponse
-        message = reason or f"OutX answered HTTP {status}."
-        raise error_class(message, status_code=status, body=data if data is not None else response.text[:1000])
-
 
 def describe_output(output) -> str:
     """A finished task's output in words, for the cause of a not-sent state."""
     if isinstance(output, dict):
         for key in ("reason", "error", "message"):
             if output.get(key):
-                return str(output[key])
+                return clean_text(str(output[key]))
     if isinstance(output, str) and output:
-        return output
-    return f"output {output!r}"
+        return clean_text(output)
+    return clean_text(f"output {output!r}")
 
 
 def get_client(**kwargs) -> OutxClient:

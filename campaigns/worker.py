@@ -11,8 +11,10 @@ leaves a trace that becomes `uncertain`, never a second invitation.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
+from contextlib import contextmanager
 
 from django.utils import timezone
 
@@ -24,6 +26,8 @@ from .lifecycle import Clock, TickSummary
 from .lookups import LOOKUPS
 from .models import Campaign, ConnectionRequest, FollowUp, ProfileLookup, SendingAccount, TaskState
 from .sending import CALLS_STOPPED, resume_account_if_due
+
+logger = logging.getLogger(__name__)
 
 KINDS = (INVITATIONS, FOLLOW_UPS, LOOKUPS)
 # Status calls per kind in one pass, at most.
@@ -49,33 +53,56 @@ def run_tick(
     try:
         # 1. Claims whose worker died mid-call become uncertain (look-ups are asked again).
         for kind in KINDS:
-            lifecycle.recover_abandoned(kind, clock(), summary)
+            with step(summary, "recovering abandoned claims"):
+                lifecycle.recover_abandoned(kind, clock(), summary)
         account = SendingAccount.get()
         if account.state in (SendingAccount.State.INVALID_KEY, SendingAccount.State.NO_ADMIN):
             # OutX refused us as a team: no call can succeed until an admin fixes it and resumes.
             summary.waiting = account.state_cause
             return summary
         # 2. A pause whose time has come ends.
-        account = resume_account_if_due(client, clock())
+        with step(summary, "resuming the account"):
+            resume_account_if_due(client, clock())
+        account = SendingAccount.get()
         if account.state in CALLS_STOPPED:
             summary.waiting = account.state_cause  # every call would be refused
             return summary
         # 3. Prospects known only by URL get their URN.
-        lifecycle.poll_due(LOOKUPS, client, clock, summary, MAX_LOOKUP_POLLS)
-        lifecycle.submit_due(LOOKUPS, client, clock, summary, limit=1)
+        with step(summary, "profile look-ups"):
+            lifecycle.poll_due(LOOKUPS, client, clock, summary, MAX_LOOKUP_POLLS)
+            lifecycle.submit_due(LOOKUPS, client, clock, summary, limit=1)
         # 4. Follow-ups first (they answer an acceptance and share the spacing), then invitations.
-        queue_due_followups(clock())
-        if lifecycle.submit_due(FOLLOW_UPS, client, clock, summary):
-            lifecycle.submit_due(INVITATIONS, client, clock, summary, limit=max_submissions)
+        with step(summary, "follow-ups"):
+            queue_due_followups(clock())
+        followups_went_well = False
+        with step(summary, "submitting follow-ups"):
+            followups_went_well = lifecycle.submit_due(FOLLOW_UPS, client, clock, summary)
+        if followups_went_well:
+            with step(summary, "submitting invitations"):
+                lifecycle.submit_due(INVITATIONS, client, clock, summary, limit=max_submissions)
         # 5. Poll what is due.
-        lifecycle.poll_due(INVITATIONS, client, clock, summary, max_polls)
-        lifecycle.poll_due(FOLLOW_UPS, client, clock, summary, MAX_FOLLOWUP_POLLS)
+        with step(summary, "polling invitations"):
+            lifecycle.poll_due(INVITATIONS, client, clock, summary, max_polls)
+        with step(summary, "polling follow-ups"):
+            lifecycle.poll_due(FOLLOW_UPS, client, clock, summary, MAX_FOLLOWUP_POLLS)
         # 6. Read the newest connections when due: acceptances, then the safety brake.
-        track_acceptances(client, clock, summary)
+        with step(summary, "reading the newest connections"):
+            track_acceptances(client, clock, summary)
     finally:
         if own_client:
             client.close()
     return summary
+
+
+@contextmanager
+def step(summary: TickSummary, name: str):
+    """One step of the pass: whatever fails in it is logged and shown, and the pass goes on
+    with the next step. (Each item within a step is kept apart the same way, in lifecycle.)"""
+    try:
+        yield
+    except Exception as error:
+        logger.exception("The worker's pass failed while %s", name)
+        summary.problems.append(f"Failed while {name}: {type(error).__name__}")
 
 
 def run_worker_loop(seconds: float, *, max_idle_sleep: float = 5.0) -> TickSummary:

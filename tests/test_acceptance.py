@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from campaigns import acceptance
+from campaigns import acceptance, outx
 from campaigns.models import Campaign, ConnectionRequest, SendingAccount
 from tests.helpers import at, run_until
 
@@ -44,9 +44,9 @@ def test_nobody_is_marked_accepted_who_did_not_accept(switch, account, make_camp
 
 def test_the_list_is_read_only_as_far_as_needed():
     account = SendingAccount(connections_task_start=0, last_acceptance_check_at=at(0))
-    newer = [{"connected_at": at(60 + i).isoformat()} for i in range(acceptance.PAGE_SIZE)]
+    newer = [outx.read_connection({"connected_at": at(60 + i).isoformat()}) for i in range(acceptance.PAGE_SIZE)]
     assert acceptance.needs_next_page(account, newer)
-    reaching_back = newer[:-1] + [{"connected_at": at(-60).isoformat()}]
+    reaching_back = newer[:-1] + [outx.read_connection({"connected_at": at(-60).isoformat()})]
     assert not acceptance.needs_next_page(account, reaching_back)
     assert not acceptance.needs_next_page(account, newer[:10])  # the last page
     account.connections_task_start = (acceptance.MAX_PAGES - 1) * acceptance.PAGE_SIZE
