@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Campaign, ConnectionRequest, Event, ProfileLookup, Prospect, SendingAccount
+from .models import Campaign, ConnectionRequest, Event, PendingUpload, ProfileLookup, Prospect, SendingAccount
 
 
 @admin.register(Prospect)
@@ -72,3 +72,22 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # the history is not edited
+
+
+@admin.register(PendingUpload)
+class PendingUploadAdmin(admin.ModelAdmin):
+    """Seen, and deleted if need be; never edited. The table (up to a few MB) is not shown."""
+
+    list_display = ["filename", "owner", "campaign", "created_at", "imported_at"]
+    list_select_related = ["owner", "campaign"]
+    fields = ["filename", "owner", "campaign", "created_at", "imported_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("table", "result")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -9,7 +9,10 @@ never both take the same request from `queued` to `submitting`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import operator
+import secrets
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Adding prospects to a campaign: pasted profiles, CSV files, their checks and their cost."""
 
+import datetime as dt
 import math
 import re
 
@@ -11,6 +12,7 @@ from django.db import connection
 from django.db.models import AutoField
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns import importing
 from campaigns.importing import (
@@ -22,7 +24,7 @@ from campaigns.importing import (
     read_csv,
     rows_to_prospects,
 )
-from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, PendingUpload, Prospect, SendingAccount
 
 URN = "urn:li:fsd_profile:"
 
@@ -538,9 +540,7 @@ def test_an_unknown_or_expired_token_says_so_and_links_to_step_one(owner_client,
     assert owner_client.get(reverse("prospects_import_map", args=[other.pk, token])).status_code == 404
 
     # And it expires.
-    session = owner_client.session
-    session["prospect_import"]["stored_at"] -= 2 * 24 * 3600
-    session.save()
+    PendingUpload.objects.filter(key=token).update(created_at=timezone.now() - dt.timedelta(days=2))
     assert owner_client.get(step2).status_code == 404
 
 

@@ -9,7 +9,6 @@ says who may use it. The other security files import the world and the cases fro
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,8 +26,7 @@ from django.utils import timezone
 from campaigns.forms.campaigns import CampaignForm
 from campaigns.forms.settings import SendingAccountForm
 from campaigns.importing import read_csv
-from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, SendingAccount
-from campaigns.views.prospects import UPLOAD_SESSION_KEY
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, PendingUpload, Prospect, SendingAccount
 from tests.test_login_required import all_pages
 
 URN = "urn:li:fsd_profile:ACoAASecurity{}"
@@ -69,26 +67,19 @@ class World:
     uncertain_too: ConnectionRequest
     accepted: ConnectionRequest  # its follow-up is uncertain
     accepted_too: ConnectionRequest  # likewise
-    owner_token: str  # a CSV upload waiting in the owner's session, for the draft campaign
+    owner_token: str  # the key of a CSV upload of the owner's waiting, for the draft campaign
     intruders_token: str  # the intruder's own upload, for their own campaign
 
     def client_for(self, who: str) -> Client:
         return {"owner": self.owner_client, "staff": self.staff_client, "intruder": self.intruder_client}[who]
 
 
-def store_upload(client: Client, campaign: Campaign, text: str = CSV_TEXT) -> str:
+def store_upload(user: User, campaign: Campaign, text: str = CSV_TEXT) -> str:
     """A CSV upload waiting for its column mapping, as step 1 of the import leaves it."""
-    token = f"token-{campaign.pk}-{time.monotonic_ns()}"
-    session = client.session
-    session[UPLOAD_SESSION_KEY] = {
-        "token": token,
-        "campaign": campaign.pk,
-        "stored_at": time.time(),
-        "filename": "prospects.csv",
-        "table": read_csv(text.encode()).to_json(),
-    }
-    session.save()
-    return token
+    upload = PendingUpload.objects.create(
+        owner=user, campaign=campaign, filename="prospects.csv", table=read_csv(text.encode()).to_json()
+    )
+    return upload.key
 
 
 def add_request(campaign: Campaign, number: int, state=ConnectionRequest.State.QUEUED, **fields) -> ConnectionRequest:
@@ -144,8 +135,8 @@ def build_world(**client_options) -> World:
         owner_client=clients["ada"], intruder_client=clients["mallory"], staff_client=clients["root"],
         account=account, draft=draft, active=active, paused=paused, intruders_campaign=intruders_campaign,
         queued=queued, uncertain=uncertain, uncertain_too=uncertain_too, accepted=accepted, accepted_too=accepted_too,
-        owner_token=store_upload(clients["ada"], draft),
-        intruders_token=store_upload(clients["mallory"], intruders_campaign),
+        owner_token=store_upload(owner, draft),
+        intruders_token=store_upload(intruder, intruders_campaign),
     )
 
 
@@ -232,11 +223,12 @@ CASES = [
         "prospects_add", "paste", campaign_url("prospects_add", "draft"),
         lambda w: {"profiles": "https://www.linkedin.com/in/someone-new\nurn:li:fsd_profile:ACoAANewPerson"},
     ),
-    # Step 1 keeps the file in the uploader's session (no row yet) and redirects to step 2.
+    # Step 1 keeps the file in a PendingUpload row (it replaces the uploader's earlier one) and
+    # redirects to step 2.
     Case(
         "prospects_import", "upload", campaign_url("prospects_import", "draft"),
         lambda w: {"csv_file": SimpleUploadedFile("prospects.csv", CSV_TEXT.encode(), content_type="text/csv")},
-        changes=False, works=(302,),
+        works=(302,),
     ),
     Case(
         "prospects_import_map", "import",

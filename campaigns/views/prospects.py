@@ -1,20 +1,21 @@
 """Adding prospects to a campaign: by pasting profiles, or by importing a CSV in two steps.
 
-The uploaded CSV waits between the steps in the person's session (the database-backed session
-engine holds a few MB comfortably), keyed by a random token; only the latest upload is kept,
-and the rows are replaced by the import's result once imported.
+The uploaded CSV waits between the steps in a PendingUpload row, named in the URL by its
+random key and readable only by its uploader, for at most PendingUpload.LIFETIME. It stays out
+of the session, which every request of its user (each status poll, too) loads and decodes.
+The rejected lines of a paste do stay in the session: at most 1,000 lines of 200 characters,
+shown by the very next page (the redirect's target), which removes them.
 """
 
 from __future__ import annotations
 
-import secrets
-import time
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from ..forms.prospects import ColumnMappingForm, CsvUploadForm, PasteProfilesForm
@@ -28,13 +29,11 @@ from ..importing import (
     rows_to_prospects,
     save_batch,
 )
-from ..models import Campaign
+from ..models import Campaign, PendingUpload
 
-UPLOAD_SESSION_KEY = "prospect_import"
 PASTE_REJECTED_SESSION_KEY = "prospects_add_rejected"
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 PREVIEW_ROWS = 20
-# What a rejected line or row keeps of its text in the session: enough to recognise it.
+# What a rejected line or row keeps of its text once stored: enough to recognise it.
 REJECTED_TEXT_LIMIT = 200
 
 
@@ -54,11 +53,11 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {singular if count == 1 else (plural_form or singular + 's')}"
 
 
-def rejections_to_session(rejections: list[Rejection]) -> list[list]:
+def rejections_to_json(rejections: list[Rejection]) -> list[list]:
     return [[r.number, r.text[:REJECTED_TEXT_LIMIT], r.reason] for r in rejections]
 
 
-def rejections_from_session(stored: list[list]) -> list[Rejection]:
+def rejections_from_json(stored: list[list]) -> list[Rejection]:
     return [Rejection(number, text, reason) for number, text, reason in stored]
 
 
@@ -86,14 +85,14 @@ def prospects_add(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("campaign_detail", pk=campaign.pk)
             # Shown once on the next page, so the person can fix the lines and paste them again.
             request.session[PASTE_REJECTED_SESSION_KEY] = {
-                "campaign": campaign.pk, "rejected": rejections_to_session(rejected),
+                "campaign": campaign.pk, "rejected": rejections_to_json(rejected),
             }
             return redirect("prospects_add", pk=campaign.pk)
     else:
         form = PasteProfilesForm()
         stored = request.session.pop(PASTE_REJECTED_SESSION_KEY, None)
         if stored and stored.get("campaign") == campaign.pk:
-            rejected = rejections_from_session(stored["rejected"])
+            rejected = rejections_from_json(stored["rejected"])
     context = {"campaign": campaign, "form": form, "rejected": rejected}
     return TemplateResponse(request, "campaigns/prospects_add.html", context)
 
@@ -110,36 +109,27 @@ def prospects_import(request: HttpRequest, pk: int) -> HttpResponse:
         form = CsvUploadForm(request.POST, request.FILES)
         if form.is_valid():
             table: CsvTable = form.cleaned_data["csv_file"]
-            token = secrets.token_urlsafe(16)
-            # One upload per session: a new one replaces any earlier, keeping the session small.
-            request.session[UPLOAD_SESSION_KEY] = {
-                "token": token,
-                "campaign": campaign.pk,
-                "stored_at": time.time(),
-                "filename": request.FILES["csv_file"].name[:200],
-                "table": table.to_json(),
-            }
-            return redirect("prospects_import_map", pk=campaign.pk, token=token)
+            upload = PendingUpload.store(
+                owner=request.user,
+                campaign=campaign,
+                filename=request.FILES["csv_file"].name,
+                table=table.to_json(),
+                now=timezone.now(),
+            )
+            return redirect("prospects_import_map", pk=campaign.pk, token=upload.key)
     else:
         form = CsvUploadForm()
-    return TemplateResponse(request, "campaigns/prospects_import.html", {"campaign": campaign, "form": form})
+    context = {"campaign": campaign, "form": form, "lifetime_hours": PendingUpload.LIFETIME_HOURS}
+    return TemplateResponse(request, "campaigns/prospects_import.html", context)
 
 
 # --- CSV import, step 2: the columns, the preview, the import ----------------------------------
 
 
-def stored_upload(request: HttpRequest, campaign: Campaign, token: str) -> dict | None:
-    stored = request.session.get(UPLOAD_SESSION_KEY)
-    if (
-        not stored
-        or stored.get("campaign") != campaign.pk
-        or not secrets.compare_digest(stored.get("token", "").encode(), token.encode())
-    ):
-        return None
-    if time.time() - stored.get("stored_at", 0) > UPLOAD_MAX_AGE_SECONDS:
-        del request.session[UPLOAD_SESSION_KEY]
-        return None
-    return stored
+def uploaded_by(request: HttpRequest, campaign: Campaign, token: str) -> PendingUpload | None:
+    """The requester's own upload `token` for this campaign: another person's, another
+    campaign's or a missing one is None alike, so nobody learns whether it exists."""
+    return PendingUpload.objects.of_uploader(request.user).filter(campaign=campaign, key=token).first()
 
 
 @require_http_methods(["GET", "POST"])
@@ -148,34 +138,45 @@ def prospects_import_map(request: HttpRequest, pk: int, token: str) -> HttpRespo
     if campaign.state == Campaign.State.ARCHIVED:
         return refuse_archived(request, campaign)
     template_name = "campaigns/prospects_import_map.html"
-    stored = stored_upload(request, campaign, token)
-    if stored is None:
-        return TemplateResponse(request, template_name, {"campaign": campaign, "expired": True}, status=404)
-    if "result" in stored:
+    upload = uploaded_by(request, campaign, token)
+    now = timezone.now()
+    if upload is None or upload.has_expired(now):
+        # Left for the next upload to delete: a GET only reads.
+        context = {
+            "campaign": campaign,
+            "gone": True,
+            "expired": upload is not None,
+            "lifetime_hours": PendingUpload.LIFETIME_HOURS,
+        }
+        return TemplateResponse(request, template_name, context, status=404)
+    if upload.imported_at is not None:
         if request.method == "POST":  # a second click on Import: it is done already
             return redirect("prospects_import_map", pk=campaign.pk, token=token)
-        result = {"imported": stored["result"]["imported"], "rejected": rejections_from_session(stored["result"]["rejected"])}
-        return TemplateResponse(request, template_name, {"campaign": campaign, "result": result, "filename": stored["filename"]})
+        result = {
+            "imported": upload.result["imported"],
+            "rejected": rejections_from_json(upload.result["rejected"]),
+        }
+        context = {"campaign": campaign, "result": result, "filename": upload.filename}
+        return TemplateResponse(request, template_name, context)
 
-    table = CsvTable.from_json(stored["table"])
+    table = CsvTable.from_json(upload.table)
     if request.method == "POST":
         form = ColumnMappingForm(request.POST, headers=table.headers)
         if form.is_valid():
-            entries, rejected = rows_to_prospects(table.rows, form.mapping())
-            result, plan = save_batch(campaign, entries)
-            rejections = plan.all_rejections(rejected)
+            with transaction.atomic():
+                if not upload.claim_for_import(now):  # another click or tab imported it meanwhile
+                    return redirect("prospects_import_map", pk=campaign.pk, token=token)
+                entries, rejected = rows_to_prospects(table.rows, form.mapping())
+                result, plan = save_batch(campaign, entries)
+                rejections = plan.all_rejections(rejected)
+                # The rejected rows stay listed on this page until the upload expires.
+                upload.record_import(result.added, rejections_to_json(rejections))
             (messages.success if result.added else messages.warning)(
                 request,
                 f"Imported {plural(result.added, 'prospect')}; {plural(len(rejections), 'row')} rejected.",
             )
             if not rejections:
-                del request.session[UPLOAD_SESSION_KEY]
                 return redirect("campaign_detail", pk=campaign.pk)
-            # The rows are no longer needed; the rejected ones stay listed on this page.
-            request.session[UPLOAD_SESSION_KEY] = {
-                **{key: stored[key] for key in ("token", "campaign", "stored_at", "filename")},
-                "result": {"imported": result.added, "rejected": rejections_to_session(rejections)},
-            }
             return redirect("prospects_import_map", pk=campaign.pk, token=token)
     elif any(name in request.GET for name in CSV_FIELDS):
         form = ColumnMappingForm(request.GET, headers=table.headers)
@@ -194,7 +195,8 @@ def prospects_import_map(request: HttpRequest, pk: int, token: str) -> HttpRespo
         "campaign": campaign,
         "form": form,
         "token": token,
-        "filename": stored["filename"],
+        "filename": upload.filename,
+        "expires_at": upload.created_at + PendingUpload.LIFETIME,
         "row_count": len(table.rows),
         "preview": preview,
         "preview_limit": PREVIEW_ROWS,
