@@ -19,10 +19,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.timesince import timesince
@@ -39,6 +42,73 @@ from .notes import (  # MESSAGE_MAX_LENGTH stays importable from here (campaigns
     template_errors,
     utf16_length,
 )
+
+
+# --- The most a person may set a number to ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The largest value a person may give a number field, in words they read ("129600 minutes
+    (90 days)"). Each keeps every moment computed from its number (now plus a delay) far inside
+    what a datetime holds, so no setting can stop the worker or break a page. A validator says
+    it in every form and the admin; a check constraint holds it in the database."""
+
+    maximum: int
+    unit: str
+    meaning: str = ""  # the maximum in larger units: "90 days"
+
+    def __str__(self) -> str:
+        return f"{self.maximum} {self.unit}" + (f" ({self.meaning})" if self.meaning else "")
+
+    @property
+    def message(self) -> str:
+        return f"Enter at most {self}."
+
+    @property
+    def validators(self) -> list[MaxValueValidator]:
+        return [MaxValueValidator(self.maximum, message=self.message)]
+
+
+def bounded_form_field(model: type[models.Model], name: str, **kwargs) -> forms.IntegerField:
+    """The model's bounded number field as a form field (label, default and all), for a form
+    that declares its own: the input's `max`, the help text and the error say the maximum."""
+    field, bound = model._meta.get_field(name), model.BOUNDS[name]
+    help_text = kwargs.pop("help_text", field.help_text)
+    return field.formfield(
+        max_value=bound.maximum, help_text=f"{help_text} At most {bound}.".lstrip(),
+        error_messages={"max_value": bound.message}, **kwargs,
+    )
+
+
+def bound_constraints(prefix: str, bounds: Mapping[str, Bound]) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(**{f"{name}__lte": bound.maximum}), name=f"{prefix}_{name}_bounded")
+        for name, bound in bounds.items()
+    ]
+
+
+CAMPAIGN_BOUNDS = {
+    # A message months after the acceptance is no longer a follow-up.
+    "followup_delay_minutes": Bound(90 * 24 * 60, "minutes", "90 days"),
+    # Ten weeks of invitations at the safe 100 a week.
+    "brake_min_invitations": Bound(1000, "invitations"),
+    "brake_min_acceptance_percent": Bound(100, "percent"),
+}
+ACCOUNT_BOUNDS = {
+    # Far above what LinkedIn tolerates (about 100 a week), with room for demos and load tests.
+    "daily_limit": Bound(1000, "invitations a day"),
+    "weekly_limit": Bound(7 * 1000, "invitations a week", "seven days at the daily maximum"),
+    "hourly_action_limit": Bound(1000, "actions an hour"),
+    # A gap longer than a day is fewer than one invitation a day.
+    "min_spacing_seconds": Bound(24 * 60 * 60, "seconds", "one day"),
+    "max_spacing_seconds": Bound(24 * 60 * 60, "seconds", "one day"),
+    "offline_recheck_seconds": Bound(24 * 60 * 60, "seconds", "one day"),
+    # Read less often than daily, acceptances (and their follow-ups) would be seen days late.
+    "acceptance_check_minutes": Bound(24 * 60, "minutes", "one day"),
+    "acceptance_wait_days": Bound(90, "days"),
+    "stale_after_days": Bound(365, "days", "one year"),
+}
 
 
 class ProspectQuerySet(models.QuerySet):
@@ -183,21 +253,29 @@ class Campaign(models.Model):
     note_template_c = models.TextField("Note variant C", blank=True)
     # The message sent once an invitation is accepted (empty: none), and how long after.
     followup_template = models.TextField("Follow-up message", blank=True)
-    followup_delay_minutes = models.PositiveIntegerField("Follow-up delay (minutes)", default=24 * 60)
+    followup_delay_minutes = models.PositiveIntegerField(
+        "Follow-up delay (minutes)", default=24 * 60, validators=CAMPAIGN_BOUNDS["followup_delay_minutes"].validators
+    )
     # The safety brake: pause the campaign when too few of its invitations are accepted.
     brake_min_invitations = models.PositiveIntegerField(
         "Brake after this many invitations", default=20,
         help_text="Invitations old enough to have been answered; 0 turns the brake off.",
+        validators=CAMPAIGN_BOUNDS["brake_min_invitations"].validators,
     )
-    brake_min_acceptance_percent = models.PositiveIntegerField("Minimum acceptance rate (%)", default=20)
+    brake_min_acceptance_percent = models.PositiveIntegerField(
+        "Minimum acceptance rate (%)", default=20, validators=CAMPAIGN_BOUNDS["brake_min_acceptance_percent"].validators
+    )
     # How many answered invitations the brake had seen when a person last resumed it: it
     # looks again only after brake_min_invitations more, or it would trip at once.
     brake_released_count = models.PositiveIntegerField(default=0)
 
     objects = CampaignQuerySet.as_manager()
 
+    BOUNDS = CAMPAIGN_BOUNDS
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = bound_constraints("campaign", CAMPAIGN_BOUNDS)
 
     def __str__(self) -> str:
         return self.name
@@ -940,31 +1018,43 @@ class SendingAccount(models.Model):
     resume_at = models.DateTimeField(null=True, blank=True, help_text="When a pause ends by itself.")
 
     # Pacing. The defaults are the safe production values; the demo shrinks them.
-    daily_limit = models.PositiveIntegerField(default=20)
-    weekly_limit = models.PositiveIntegerField(default=100, help_text="Over any rolling 7 days.")
+    daily_limit = models.PositiveIntegerField(default=20, validators=ACCOUNT_BOUNDS["daily_limit"].validators)
+    weekly_limit = models.PositiveIntegerField(
+        default=100, help_text="Over any rolling 7 days.", validators=ACCOUNT_BOUNDS["weekly_limit"].validators
+    )
     working_days = models.JSONField(default=default_working_days, help_text="0 = Monday … 6 = Sunday.")
     work_start = models.TimeField(default=dt.time(9, 0))
     work_end = models.TimeField(default=dt.time(18, 0))
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    min_spacing_seconds = models.PositiveIntegerField(default=120)
-    max_spacing_seconds = models.PositiveIntegerField(default=300)
+    min_spacing_seconds = models.PositiveIntegerField(
+        default=120, validators=ACCOUNT_BOUNDS["min_spacing_seconds"].validators
+    )
+    max_spacing_seconds = models.PositiveIntegerField(
+        default=300, validators=ACCOUNT_BOUNDS["max_spacing_seconds"].validators
+    )
     next_submission_at = models.DateTimeField(null=True, blank=True)
     # Profile look-ups are LinkedIn actions too: spaced the same way, on their own clock.
     next_lookup_at = models.DateTimeField(null=True, blank=True)
     stale_after_days = models.PositiveIntegerField(
-        default=7, help_text="A request pending longer than this is shown as stale."
+        default=7, help_text="A request pending longer than this is shown as stale.",
+        validators=ACCOUNT_BOUNDS["stale_after_days"].validators,
     )
     offline_recheck_seconds = models.PositiveIntegerField(
-        default=300, help_text="How often to ask OutX again while the extension is offline."
+        default=300, help_text="How often to ask OutX again while the extension is offline.",
+        validators=ACCOUNT_BOUNDS["offline_recheck_seconds"].validators,
     )
     # OutX advises about 50 LinkedIn actions an hour in all: invitations and follow-ups.
-    hourly_action_limit = models.PositiveIntegerField(default=50)
+    hourly_action_limit = models.PositiveIntegerField(
+        default=50, validators=ACCOUNT_BOUNDS["hourly_action_limit"].validators
+    )
     # Acceptance tracking: how often to read the newest connections, and the read in progress.
     acceptance_check_minutes = models.PositiveIntegerField(
-        default=30, help_text="How often to ask OutX for the newest connections."
+        default=30, help_text="How often to ask OutX for the newest connections.",
+        validators=ACCOUNT_BOUNDS["acceptance_check_minutes"].validators,
     )
     acceptance_wait_days = models.PositiveIntegerField(
-        default=7, help_text="How long invitees get to answer before a campaign's safety brake counts them."
+        default=7, help_text="How long invitees get to answer before a campaign's safety brake counts them.",
+        validators=ACCOUNT_BOUNDS["acceptance_wait_days"].validators,
     )
     next_acceptance_check_at = models.DateTimeField(null=True, blank=True)
     last_acceptance_check_at = models.DateTimeField(null=True, blank=True)
@@ -1104,12 +1194,15 @@ class PendingUpload(models.Model):
 
     objects = PendingUploadQuerySet.as_manager()
 
+    BOUNDS = ACCOUNT_BOUNDS
+
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(imported_at__isnull=True) | Q(table__isnull=True),
                 name="pending_upload_imported_has_no_table",
             ),
+            *bound_constraints("sending_account", ACCOUNT_BOUNDS),
         ]
 
     def __str__(self) -> str:

@@ -179,7 +179,7 @@ def _seed(requests: int, campaigns: int, sandbox_fields: dict) -> None:
     account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
     account.min_spacing_seconds = account.max_spacing_seconds = 0
     # Pacing off: no caps (invitations, weekly, OutX's hourly actions), no spacing.
-    account.daily_limit = account.weekly_limit = account.hourly_action_limit = 10**6
+    account.daily_limit = account.weekly_limit = account.hourly_action_limit = 1000  # the most allowed
     account.save()
     sandbox = SandboxSettings.get()
     for name, value in sandbox_fields.items():

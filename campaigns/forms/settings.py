@@ -8,7 +8,7 @@ import zoneinfo
 
 from django import forms
 
-from ..models import SendingAccount, Weekday
+from ..models import SendingAccount, Weekday, bounded_form_field
 
 
 @functools.cache
@@ -35,11 +35,13 @@ class WorkingTimeInput(forms.TimeInput):
 class SendingAccountForm(forms.ModelForm):
     """Pacing for the one sending account. Saving touches only these fields, never the state."""
 
-    daily_limit = forms.IntegerField(
-        label="Daily limit", min_value=1, help_text="Invitations per day, counted in the account's time zone.",
+    daily_limit = bounded_form_field(
+        SendingAccount, "daily_limit", label="Daily limit", min_value=1,
+        help_text="Invitations per day, counted in the account's time zone.",
     )
-    weekly_limit = forms.IntegerField(
-        label="Weekly limit", min_value=1, help_text="Invitations over any rolling 7 days.",
+    weekly_limit = bounded_form_field(
+        SendingAccount, "weekly_limit", label="Weekly limit", min_value=1,
+        help_text="Invitations over any rolling 7 days.",
     )
     working_days = forms.TypedMultipleChoiceField(
         label="Working days", choices=Weekday.choices, coerce=int,
@@ -49,11 +51,11 @@ class SendingAccountForm(forms.ModelForm):
     work_start = forms.TimeField(label="Start of working hours", widget=WorkingTimeInput())
     work_end = forms.TimeField(label="End of working hours", widget=WorkingTimeInput())
     time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
-    min_spacing_seconds = forms.IntegerField(
-        label="Minimum spacing (seconds)", min_value=0,
+    min_spacing_seconds = bounded_form_field(
+        SendingAccount, "min_spacing_seconds", label="Minimum spacing (seconds)",
         help_text="The least time between two invitations; a random wait up to the maximum is added.",
     )
-    max_spacing_seconds = forms.IntegerField(label="Maximum spacing (seconds)", min_value=0)
+    max_spacing_seconds = bounded_form_field(SendingAccount, "max_spacing_seconds", label="Maximum spacing (seconds)")
 
     class Meta:
         model = SendingAccount
