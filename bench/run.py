@@ -30,7 +30,7 @@ from pathlib import Path
 
 import django
 
-from bench import memory_bench, pages_bench
+from bench import memory_bench, note_preview_bench, pages_bench
 from tests.stack import PYTHON, ROOT, free_port, running_stack, wait_for_http
 
 # Connection requests in the database at each round, and how many times each page is timed.
@@ -41,6 +41,8 @@ IMPORT_ROWS = 10_000
 WORKER_BENCH_REQUESTS = 300
 WORKER_MEMORY_REQUESTS = 300
 WORKER_MEMORY_SECONDS = 20
+NOTE_PREVIEW_QUEUED = note_preview_bench.QUEUED
+NOTE_PREVIEW_TIMED = 30
 
 
 def say(message: str) -> None:
@@ -142,6 +144,26 @@ def pages_and_import(tmp: Path, rounds=ROUNDS, import_rows: int = IMPORT_ROWS) -
     return results
 
 
+def note_preview(tmp: Path, queued: int = NOTE_PREVIEW_QUEUED, timed: int = NOTE_PREVIEW_TIMED) -> dict:
+    """One keystroke of the note editor at `queued` queued prospects: the preview request over
+    HTTP, beside rendering every queued note in process (how the preview was computed before)."""
+    env = production_env(tmp)
+    password = secrets.token_urlsafe(16)
+    run([PYTHON, "manage.py", "migrate", "--no-input"], env)
+    run([PYTHON, "manage.py", "collectstatic", "--no-input"], env)
+    say(f"Note preview: seeding one campaign with {queued:,} queued prospects")
+    seeded = last_json(run([PYTHON, "-m", "bench.note_preview_bench", "seed", str(queued), password], env))
+    campaign_id = str(seeded["campaign_id"])
+    baseline = last_json(run([PYTHON, "-m", "bench.note_preview_bench", "render-every-note", campaign_id, "5"], env))
+    with web_server(env) as (url, _):
+        browser = pages_bench.Browser(url)
+        browser.log_in(pages_bench.USERNAME, password)
+        ours = note_preview_bench.measure(browser, seeded["campaign_id"], timed)
+        browser.close()
+    say(f"  the preview request {ours['p50']:.0f} ms; rendering every note {baseline['p50']:.0f} ms")
+    return {"queued": seeded["queued"], "ours": ours, "baseline": baseline}
+
+
 def worker_figures(tmp: Path) -> dict:
     say("Worker throughput and polling (bench/worker_bench.py)")
     with running_stack(tmp, database_url="", web_workers=2) as stack:
@@ -173,7 +195,7 @@ def thousands(n: int) -> str:
     return f"{n / 1000:g}k" if n >= 1000 else str(n)
 
 
-def table(pages: dict, worker: dict) -> str:
+def table(pages: dict, worker: dict, preview: dict | None = None) -> str:
     rows = [
         "| Measure | Data | Ours | Baseline | Ours / baseline |",
         "|---|---|---|---|---|",
@@ -191,6 +213,12 @@ def table(pages: dict, worker: dict) -> str:
         f"| {thousands(imp['existing_requests'])} requests already there | {imp['ours_s']:.2f} s "
         f"| {imp['bare_s']:.2f} s (bare bulk_create) | {imp['ratio']:.2f} |"
     )
+    if preview:
+        ours, every = preview["ours"], preview["baseline"]
+        rows.append(
+            f"| Note preview (one keystroke in the editor), p50 / p95 | {thousands(preview['queued'])} queued prospects "
+            f"| {ms(ours)} | {ms(every)} (every note rendered, in process) | {ratio(ours, every)} |"
+        )
     t = worker["throughput"]
     rows.append(
         f"| Worker submissions, pacing off | {t['requests']} requests | {t['worker_submit_per_s']:.0f}/s "
@@ -262,6 +290,12 @@ machine busy with other work the figures move by a third or more; compare runs b
   campaign, which also renders every note), against a bare `bulk_create` of the same Prospect
   rows and one ConnectionRequest each; median of 3 each. The import page takes at most 5,000
   rows per file; the code is called directly here with that limit lifted.
+- **Note preview**: `bench/note_preview_bench.py`: a fresh database with one draft campaign of
+  {preview_queued:,} queued prospects (2% without a first name, so some notes cannot be
+  rendered); the preview request the note editor sends on each keystroke (htmx, the template
+  being typed, one variable without fallback) over HTTP to the same gunicorn set-up, {preview_timed}
+  timed; against rendering every queued note in Python as the preview did before
+  (`Campaign.rendered_notes`), 5 times in process, so without the request's own cost.
 - **Worker submissions / status polls**: `bench/worker_bench.py`: the real worker with pacing
   off against the sandbox (no task delay), against a plain httpx loop making the same calls to
   the same server; the ratio is what the worker's bookkeeping costs. The worker runs with
@@ -282,13 +316,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pages = pages_and_import(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
+        preview = note_preview(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
         worker = worker_figures(Path(tmp))
     minutes = (time.perf_counter() - started) / 60
     head = (
         f"Measured {date.today()} on {machine()}. Load average {load_before:.1f} at the start, "
         f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows every figure)."
     )
-    body = table(pages, worker)
+    body = table(pages, worker, preview)
     print(f"\n{head}\n\n{body}\n")
     last = pages["rounds"][-1]["seeded"]
     explanation = EXPLANATION.format(
@@ -298,6 +334,8 @@ def main() -> None:
         big_share=last["big_campaign_requests"] / last["requests"],
         events=last["events"],
         import_rows=IMPORT_ROWS,
+        preview_queued=NOTE_PREVIEW_QUEUED,
+        preview_timed=NOTE_PREVIEW_TIMED,
         worker_seconds=WORKER_MEMORY_SECONDS,
         worker_requests=WORKER_MEMORY_REQUESTS,
     )

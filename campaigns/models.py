@@ -36,10 +36,13 @@ from .notes import (  # MESSAGE_MAX_LENGTH stays importable from here (campaigns
     MESSAGE_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     NoteTemplateError,
+    TemplateShape,
     check_note,
     js_trim,
+    note_value_length,
     render_note,
     template_errors,
+    template_shape,
     utf16_length,
 )
 
@@ -125,6 +128,60 @@ class ProspectQuerySet(models.QuerySet):
     def needing_lookup(self) -> ProspectQuerySet:
         return self.waiting_for_urn().filter(lookup__isnull=True)
 
+    # Every way the ORM writes names in bulk keeps their note lengths with them (save() does
+    # the same for one prospect); a length left null is computed when next needed.
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for prospect in objs:
+            prospect.set_note_lengths()
+        if kwargs.get("update_fields"):  # update_conflicts: the lengths follow the names
+            kwargs["update_fields"] = with_note_length_fields(kwargs["update_fields"])
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, all_fields = list(objs), with_note_length_fields(fields)
+        if len(all_fields) > len(fields):
+            for prospect in objs:
+                prospect.set_note_lengths()
+        return super().bulk_update(objs, all_fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        for name, length_field in NOTE_LENGTH_FIELDS.items():
+            if name in kwargs and length_field not in kwargs:
+                value = kwargs[name]
+                # An expression's value is not known here: null, computed when next needed.
+                kwargs[length_field] = note_value_length(value) if isinstance(value, str) else None
+        return super().update(**kwargs)
+
+    def fill_note_lengths(self) -> None:
+        """Compute the note lengths these prospects lack (rows written around the ORM, such as
+        by loaddata or raw SQL): one query when none does."""
+        unknown = Q()
+        for length_field in NOTE_LENGTH_FIELDS.values():
+            unknown |= Q(**{f"{length_field}__isnull": True})
+        prospects = list(self.filter(unknown).only("pk", *NOTE_LENGTH_FIELDS))
+        for prospect in prospects:
+            prospect.set_note_lengths()
+        Prospect.objects.bulk_update(prospects, list(NOTE_LENGTH_FIELDS.values()), batch_size=1000)
+
+
+# The names a note uses, each with the field that keeps its length in a note (note_value_length).
+# {full_name} needs none: its length follows from the first and last names' (full_name_length).
+NOTE_LENGTH_FIELDS = {
+    "first_name": "first_name_note_length",
+    "last_name": "last_name_note_length",
+    "company": "company_note_length",
+    "title": "title_note_length",
+}
+
+
+def with_note_length_fields(fields: Iterable[str]) -> list[str]:
+    """`fields`, and the note length field of each name among them."""
+    fields = list(fields)
+    return fields + [NOTE_LENGTH_FIELDS[name] for name in fields if name in NOTE_LENGTH_FIELDS
+                     and NOTE_LENGTH_FIELDS[name] not in fields]
+
 
 class Prospect(models.Model):
     """One LinkedIn member, once for the whole team."""
@@ -148,6 +205,12 @@ class Prospect(models.Model):
     lookup_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What each name adds to a note's length (see NOTE_LENGTH_FIELDS), kept with the names so
+    # that a whole queue's notes are measured in SQL (QueuedNotes); null until computed.
+    first_name_note_length = models.PositiveIntegerField(null=True, editable=False)
+    last_name_note_length = models.PositiveIntegerField(null=True, editable=False)
+    company_note_length = models.PositiveIntegerField(null=True, editable=False)
+    title_note_length = models.PositiveIntegerField(null=True, editable=False)
 
     objects = ProspectQuerySet.as_manager()
 
@@ -296,7 +359,7 @@ class Campaign(models.Model):
         return {
             label: getattr(self, field)
             for label, field in self.VARIANT_FIELDS.items()
-            if label == "A" or getattr(self, field).strip()
+            if label == "A" or js_trim(getattr(self, field))
         }
 
     # Every move a campaign may make, and the action by which a person makes it (None: only
@@ -428,6 +491,28 @@ class Campaign(models.Model):
             return [RenderedNote.of(template, request) for request in queued]
         return [RenderedNote.of(variants.get(request.variant, variants["A"]), request) for request in queued]
 
+    def queued_notes(self, template: str, variant: str | None = None) -> QueuedNotes:
+        """What `template` makes of the queued requests `rendered_notes(template, variant)`
+        would render, asked in a few queries however long the queue is."""
+        queued = self.requests.filter(state=RequestState.QUEUED)
+        if len(self.variants()) > 1:
+            queued = queued.filter(variant=variant or "A")
+        return QueuedNotes(queued, template)
+
+    def queued_notes_by_variant(self) -> list[QueuedNotes]:
+        """Each variant's template over the queued requests it renders (as `rendered_notes()`:
+        a request with no variant yet, or one since removed, follows A)."""
+        variants = self.variants()
+        queued = self.requests.filter(state=RequestState.QUEUED)
+        others = [label for label in variants if label != "A"]
+        return [
+            QueuedNotes(queued.filter(variant=label) if label != "A" else queued.exclude(variant__in=others), template)
+            for label, template in variants.items()
+        ]
+
+    # A launch refused lists this many notes that stop it, and counts the rest.
+    LISTED_LAUNCH_PROBLEMS = 10
+
     def launch_problems(self) -> list[str]:
         """Why the campaign cannot launch (or resume) as it stands; empty if it can."""
         problems = []
@@ -435,10 +520,19 @@ class Campaign(models.Model):
             prefix = f"Variant {label}: " if len(self.variants()) > 1 else ""
             problems += [prefix + problem for problem in self.template_problems(template)]
         problems += self.followup_problems()
-        notes = self.rendered_notes()
-        if not notes:
+        by_variant = self.queued_notes_by_variant()
+        if not sum(notes.counts["queued"] for notes in by_variant):
             problems.append("Add prospects to the campaign first: nobody is queued.")
-        problems += [f"{note.request.prospect}: {note.problem}" for note in notes if note.blocks_launch]
+        listed = sorted(
+            (note for notes in by_variant for note in notes.first_blocking(self.LISTED_LAUNCH_PROBLEMS)),
+            key=lambda note: note.request.pk,
+        )[: self.LISTED_LAUNCH_PROBLEMS]
+        problems += [f"{note.request.prospect}: {note.problem}" for note in listed]
+        unlisted = sum(notes.counts["blocking"] for notes in by_variant) - len(listed)
+        if unlisted:
+            problems.append(
+                f"… and {unlisted} more queued prospect{'s' if unlisted != 1 else ''} whose note cannot be sent."
+            )
         return problems
 
     def followup_problems(self, template: str | None = None) -> list[str]:
@@ -616,6 +710,108 @@ class RenderedNote:
     def blocks_launch(self) -> bool:
         # A missing name of a prospect known only by URL may still come from the look-up.
         return bool(self.problem) and not (self.awaiting_lookup and self.length == 0)
+
+
+class QueuedNotes:
+    """What one template makes of some queued requests — how many notes have a problem, how
+    many stop the launch, the first of them, the longest note — asked of the database.
+
+    Each note's length is computed in SQL from the prospect's stored name lengths (see
+    TemplateShape: exact, trimming included), so a few queries answer however long the queue
+    is; only the notes shown are rendered, by RenderedNote, exactly as they will be sent.
+    """
+
+    def __init__(self, requests: models.QuerySet, template: str):
+        self.template = template
+        # `note_length` is null where the note cannot be rendered (a variable without value).
+        self.requests = requests.annotate(note_length=note_length_expression(template_shape(template)))
+        cannot_render = Q(note_length__isnull=True)
+        over_limit = Q(note_length__gt=NOTE_MAX_LENGTH)
+        awaiting_lookup = Q(prospect__profile_urn__isnull=True, prospect__lookup_error="")
+        self.with_problem = cannot_render | over_limit
+        # RenderedNote.blocks_launch in SQL.
+        self.blocking_launch = (cannot_render & ~awaiting_lookup) | over_limit
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """{"queued": …, "problems": …, "blocking": …}, in one query when every prospect's
+        note lengths are known (they are, unless rows were written around the ORM)."""
+        counts = self.count()
+        if counts.pop("unknown_lengths"):
+            Prospect.objects.filter(pk__in=self.requests.values("prospect_id")).fill_note_lengths()
+            counts = self.count()
+            counts.pop("unknown_lengths")
+        return counts
+
+    def count(self) -> dict[str, int]:
+        unknown_lengths = Q()
+        for length_field in NOTE_LENGTH_FIELDS.values():
+            unknown_lengths |= Q(**{f"prospect__{length_field}__isnull": True})
+        return self.requests.aggregate(
+            queued=models.Count("id"),
+            problems=models.Count("id", filter=self.with_problem),
+            blocking=models.Count("id", filter=self.blocking_launch),
+            unknown_lengths=models.Count("id", filter=unknown_lengths),
+        )
+
+    # Each reads `counts` first: it skips the query when there is nothing to find, and the
+    # prospects' lengths are known by then.
+
+    def first_with_problem(self, limit: int) -> list[RenderedNote]:
+        """The first `limit` notes with a problem, in the queue's order."""
+        return self.rendered(self.requests.filter(self.with_problem), limit) if self.counts["problems"] else []
+
+    def first_blocking(self, limit: int) -> list[RenderedNote]:
+        """The first `limit` notes that stop the launch, in the queue's order."""
+        return self.rendered(self.requests.filter(self.blocking_launch), limit) if self.counts["blocking"] else []
+
+    def longest(self) -> RenderedNote | None:
+        """The longest note that renders (the first in the queue's order among equals)."""
+        if not self.counts["queued"]:
+            return None
+        notes = self.rendered(self.requests.filter(note_length__gt=0).order_by("-note_length", "id"), 1)
+        return notes[0] if notes else None
+
+    def rendered(self, requests: models.QuerySet, limit: int) -> list[RenderedNote]:
+        requests = requests.select_related("prospect")
+        if not requests.query.order_by:
+            requests = requests.order_by("id")
+        return [RenderedNote.of(self.template, request) for request in requests[:limit]]
+
+
+def note_length_expression(shape: TemplateShape, prospect: str = "prospect__") -> models.Expression:
+    """TemplateShape.note_length in SQL, from the prospect's `*_note_length` fields: each
+    request's note length, or null where the note cannot be rendered."""
+    integer = models.IntegerField()
+    if shape.error:
+        return models.Value(None, output_field=integer)
+    length_of = {name: models.F(prospect + field) for name, field in NOTE_LENGTH_FIELDS.items()}
+    has_value = {name: Q(**{f"{prospect}{field}__gt": 0}) for name, field in NOTE_LENGTH_FIELDS.items()}
+    # notes.full_name_length in SQL.
+    length_of["full_name"] = (
+        length_of["first_name"] + length_of["last_name"]
+        + models.Case(models.When(has_value["first_name"] & has_value["last_name"], then=1), default=0)
+    )
+    has_value["full_name"] = has_value["first_name"] | has_value["last_name"]
+
+    def trimmed(end) -> models.Expression:
+        """TrimmedEnd.length in SQL."""
+        if not end.steps:
+            return models.Value(end.otherwise)
+        whens = [models.When(has_value[name], then=count) for name, count in end.steps]
+        return models.Case(*whens, default=end.otherwise, output_field=integer)
+
+    length = models.Value(shape.literal_length, output_field=integer)
+    for name, count in shape.occurrences.items():
+        length += models.Case(
+            models.When(has_value[name], then=length_of[name] * count),
+            default=shape.fallback_lengths[name], output_field=integer,
+        )
+    length = Greatest(length - trimmed(shape.start) - trimmed(shape.end), 0, output_field=integer)
+    if not shape.required:
+        return length
+    cannot_render = functools.reduce(operator.or_, (~has_value[name] for name in shape.required))
+    return models.Case(models.When(cannot_render, then=None), default=length, output_field=integer)
 
 
 class TaskState(models.TextChoices):
@@ -1064,6 +1260,8 @@ class SendingAccount(models.Model):
     connections_task_started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    BOUNDS = ACCOUNT_BOUNDS
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -1074,6 +1272,7 @@ class SendingAccount(models.Model):
                 condition=Q(daily_limit__lte=models.F("weekly_limit")),
                 name="sending_account_daily_within_weekly",
             ),
+            *bound_constraints("sending_account", ACCOUNT_BOUNDS),
         ]
 
     def __str__(self) -> str:
@@ -1194,15 +1393,12 @@ class PendingUpload(models.Model):
 
     objects = PendingUploadQuerySet.as_manager()
 
-    BOUNDS = ACCOUNT_BOUNDS
-
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(imported_at__isnull=True) | Q(table__isnull=True),
                 name="pending_upload_imported_has_no_table",
             ),
-            *bound_constraints("sending_account", ACCOUNT_BOUNDS),
         ]
 
     def __str__(self) -> str:

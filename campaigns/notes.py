@@ -36,6 +36,13 @@ def normalise_line_breaks(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def note_value_length(value: str) -> int:
+    """The UTF-16 length a variable's value adds to a note: trimmed as render_note trims it,
+    with its line breaks as check_note counts them. Stored per prospect (Prospect's
+    `*_note_length` fields) so that a whole queue's notes can be measured in SQL."""
+    return utf16_length(normalise_line_breaks(js_trim(value)))
+
+
 def outx_note_length(text: str) -> int:
     """The length OutX checks against 300: after JS trim, in UTF-16 code units."""
     return utf16_length(js_trim(text))
@@ -104,11 +111,13 @@ def render_note(template: str, values: dict[str, str]) -> str:
         name, fallback = match.group(1), match.group(2)
         if name not in NOTE_VARIABLES:
             raise NoteTemplateError(template_errors(template)[0])
-        value = (values.get(name) or "").strip()
+        # JavaScript's trim, as OutX's and the counter's: Python's strip() would cut U+0085
+        # and U+001C–U+001F, which they keep, and keep U+FEFF, which they cut.
+        value = js_trim(values.get(name) or "")
         if value:
             return value
         if fallback is not None:
-            return fallback.strip()
+            return js_trim(fallback)
         missing.append(name)
         return ""
 
@@ -117,3 +126,111 @@ def render_note(template: str, values: dict[str, str]) -> str:
         names = ", ".join(f"{{{name}}}" for name in dict.fromkeys(missing))
         raise NoteTemplateError(f"No value for {names} and no fallback (write {{{missing[0]}|…}}).")
     return rendered
+
+
+# --- A template's shape: every note's length from its values' lengths ------------------------
+#
+# The note preview, the campaign form and the launch check must know, for thousands of queued
+# prospects, which notes cannot be sent and which is longest, without rendering each one. A
+# note is the template's literal text with each variable replaced, then line breaks normalised
+# and JavaScript-trimmed (check_note). A value or fallback is trimmed before it is put in, so a
+# non-empty one starts and ends with a character trim keeps, and no CR LF pair can straddle its
+# edges; so the note's length is the literal text's, plus each value's `note_value_length`,
+# minus only the white space trimmed off the note's two ends — which depends on nothing but
+# which variables are empty. TemplateShape holds exactly that, for Python and for SQL alike.
+
+
+@dataclass(frozen=True)
+class TrimmedEnd:
+    """How many code units the trim takes off one end of the note: the first variable of
+    `steps` that has a value stops it at that step's count; if none has, `otherwise`."""
+
+    steps: tuple[tuple[str, int], ...]
+    otherwise: int
+
+    def length(self, has_value: dict[str, bool]) -> int:
+        return next((count for name, count in self.steps if has_value[name]), self.otherwise)
+
+
+@dataclass(frozen=True)
+class TemplateShape:
+    """What a template's notes' lengths depend on; `note_length` computes one, and
+    Campaign's QueuedNotes asks the same of the database."""
+
+    error: str  # the template's own problem (an unknown variable): no note renders
+    literal_length: int  # the text outside the variables, line breaks normalised
+    occurrences: dict[str, int]  # how many times each variable is used
+    fallback_lengths: dict[str, int]  # per variable, what its fallbacks add when it is empty
+    required: frozenset[str]  # variables used at least once without a fallback
+    start: TrimmedEnd
+    end: TrimmedEnd
+
+    def note_length(self, value_lengths: dict[str, int]) -> int | None:
+        """The note's length (as check_note counts it) for a prospect whose values have these
+        `note_value_length`s; None when it cannot be rendered (see render_note)."""
+        if self.error or any(value_lengths[name] == 0 for name in self.required):
+            return None
+        has_value = {name: length > 0 for name, length in value_lengths.items()}
+        length = self.literal_length
+        for name, count in self.occurrences.items():
+            length += count * value_lengths[name] if has_value[name] else self.fallback_lengths[name]
+        return max(0, length - self.start.length(has_value) - self.end.length(has_value))
+
+
+def full_name_length(first_name_length: int, last_name_length: int) -> int:
+    """`note_value_length` of {full_name}: the two trimmed names joined by one space."""
+    return first_name_length + last_name_length + (1 if first_name_length and last_name_length else 0)
+
+
+def template_shape(template: str) -> TemplateShape:
+    template = normalise_line_breaks(template)
+    errors = template_errors(template)
+    pieces: list[str | tuple[str, str | None]] = []  # literal text, or (variable, trimmed fallback)
+    position = 0
+    for match in VARIABLE_PATTERN.finditer(template):
+        pieces.append(template[position : match.start()])
+        fallback = match.group(2)
+        pieces.append((match.group(1), None if fallback is None else js_trim(fallback)))
+        position = match.end()
+    pieces.append(template[position:])
+    occurrences = dict.fromkeys(NOTE_VARIABLES, 0)
+    fallback_lengths = dict.fromkeys(NOTE_VARIABLES, 0)
+    required = set()
+    for piece in pieces:
+        if isinstance(piece, tuple) and piece[0] in occurrences:
+            name, fallback = piece
+            occurrences[name] += 1
+            if fallback is None:
+                required.add(name)
+            else:
+                fallback_lengths[name] += utf16_length(fallback)
+    return TemplateShape(
+        error=errors[0] if errors else "",
+        literal_length=sum(utf16_length(piece) for piece in pieces if isinstance(piece, str)),
+        occurrences={name: count for name, count in occurrences.items() if count},
+        fallback_lengths=fallback_lengths,
+        required=frozenset(required),
+        start=trimmed_end(pieces, str.lstrip),
+        end=trimmed_end(pieces[::-1], str.rstrip),
+    )
+
+
+def trimmed_end(pieces: list, strip) -> TrimmedEnd:
+    """What the trim takes off the note's end that `pieces` starts from (`strip` that side)."""
+    steps: list[tuple[str, int]] = []
+    trimmed = 0
+    for piece in pieces:
+        if isinstance(piece, str):
+            kept = strip(piece, JS_WHITESPACE)
+            trimmed += utf16_length(piece) - utf16_length(kept)
+            if kept:
+                break
+            continue
+        name, fallback = piece
+        if fallback is None or fallback:
+            # Never empty in a note that renders: a required variable has a value, and a
+            # fallback is trimmed too, so either begins with a character trim keeps.
+            break
+        if name not in (step_name for step_name, _ in steps):  # asked again, it is still empty
+            steps.append((name, trimmed))
+    return TrimmedEnd(tuple(steps), trimmed)

@@ -6,17 +6,24 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from ..models import Campaign, RenderedNote
-from ..notes import js_trim, normalise_line_breaks
+from ..models import Campaign, QueuedNotes, bounded_form_field
+from ..notes import check_note, normalise_line_breaks
 
 # A campaign may queue hundreds of prospects; the form lists this many and counts the rest.
 LISTED_BLOCKED_NOTES = 10
 
 
 class CampaignForm(forms.ModelForm):
-    # Declared to bound it: a rate above 100% would pause every campaign.
-    brake_min_acceptance_percent = forms.IntegerField(
-        label="Minimum acceptance rate (%)", min_value=0, max_value=100, required=False,
+    # Declared to say their maximum where a person reads it: a delay of years would overflow
+    # the date it is added to, and a rate above 100% would pause every campaign.
+    # Left empty (or not posted at all), a number keeps its current value: the default at first.
+    followup_delay_minutes = bounded_form_field(
+        Campaign, "followup_delay_minutes", required=False,
+        help_text="How long after the acceptance is seen (1440 = one day).",
+    )
+    brake_min_invitations = bounded_form_field(Campaign, "brake_min_invitations", required=False)
+    brake_min_acceptance_percent = bounded_form_field(
+        Campaign, "brake_min_acceptance_percent", required=False,
         help_text="The campaign pauses itself when fewer of its answered invitations are accepted.",
     )
 
@@ -30,12 +37,10 @@ class CampaignForm(forms.ModelForm):
         # The variants' labels do not repeat "Note": their fieldset's legend says it.
         labels = {
             "name": "Name", "note_template": "Note", "note_template_b": "Variant B", "note_template_c": "Variant C",
-            "followup_template": "Follow-up message", "followup_delay_minutes": "Follow-up delay (minutes)",
-            "brake_min_invitations": "Brake after this many invitations",
+            "followup_template": "Follow-up message",
         }
         help_texts = {
             "followup_template": "Sent once to each invitee who accepts. Optional; the same variables as the note.",
-            "followup_delay_minutes": "How long after the acceptance is seen (1440 = one day).",
         }
         widgets = {
             "note_template": forms.Textarea(attrs={"rows": 6}),
@@ -47,11 +52,13 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        # A follow-up of spaces only is refused with its reason, not quietly taken for "none".
-        self.fields["followup_template"].strip = False
-        # Left empty (or not posted at all), a number keeps its current value: the default at first.
-        for name in ("followup_delay_minutes", "brake_min_invitations", "brake_min_acceptance_percent"):
-            self.fields[name].required = False
+        # Not Django's strip(), which follows Python's: it would cut U+0085 and U+001C–U+001F,
+        # which JavaScript's trim (the counter's and OutX's) keeps, and keep U+FEFF, which it
+        # cuts. The note and its variants are trimmed by the note rule below; the follow-up is
+        # kept as typed, and one of white space only is refused with its reason, not quietly
+        # taken for "none".
+        for name in ("note_template", "note_template_b", "note_template_c", "followup_template"):
+            self.fields[name].strip = False
 
     def clean_followup_delay_minutes(self) -> int:
         return self.number_or_current("followup_delay_minutes")
@@ -67,15 +74,16 @@ class CampaignForm(forms.ModelForm):
         return getattr(self.instance, name) if value is None else value
 
     def clean_note_template(self) -> str:
-        # Browsers submit CRLF; the counter and OutX see LF, so store what they count.
-        template = normalise_line_breaks(self.cleaned_data["note_template"])
+        # Browsers submit CRLF; the counter and OutX see LF and trim as JavaScript does, so
+        # store exactly what they count.
+        template = check_note(self.cleaned_data["note_template"]).text
         problems = self.instance.template_problems(template)
         if problems:
             raise ValidationError(problems)
         if self.instance.pk:
-            blocked = [note for note in self.instance.rendered_notes(template) if note.blocks_launch]
-            if blocked:
-                raise ValidationError(blocked_note_messages(blocked))
+            notes = self.instance.queued_notes(template)
+            if notes.counts["blocking"]:
+                raise ValidationError(blocked_note_messages(notes))
         return template
 
     def clean_note_template_b(self) -> str:
@@ -86,16 +94,16 @@ class CampaignForm(forms.ModelForm):
 
     def clean_variant(self, label: str) -> str:
         """A variant is checked like the note, against the queued prospects it is given to."""
-        template = normalise_line_breaks(self.cleaned_data[Campaign.VARIANT_FIELDS[label]])
-        if not js_trim(template):
+        template = check_note(self.cleaned_data[Campaign.VARIANT_FIELDS[label]]).text
+        if not template:
             return ""  # no variant
         problems = self.instance.template_problems(template)
         if problems:
             raise ValidationError(problems)
         if self.instance.pk:
-            blocked = [note for note in self.instance.rendered_notes(template, variant=label) if note.blocks_launch]
-            if blocked:
-                raise ValidationError(blocked_note_messages(blocked))
+            notes = self.instance.queued_notes(template, variant=label)
+            if notes.counts["blocking"]:
+                raise ValidationError(blocked_note_messages(notes))
         return template
 
     def clean_followup_template(self) -> str:
@@ -106,13 +114,14 @@ class CampaignForm(forms.ModelForm):
         return template
 
 
-def blocked_note_messages(blocked: list[RenderedNote]) -> list[str]:
-    """One line per queued prospect whose note the template cannot produce, after a heading."""
-    count = len(blocked)
+def blocked_note_messages(notes: QueuedNotes) -> list[str]:
+    """One line per queued prospect whose note the template cannot produce (the first
+    LISTED_BLOCKED_NOTES of them), after a heading."""
+    count = notes.counts["blocking"]
     lines = [
         f"{count} queued prospect{'s' if count != 1 else ''} would get a note that cannot be sent:"
     ]
-    lines += [f"{note.request.prospect}: {note.problem}" for note in blocked[:LISTED_BLOCKED_NOTES]]
+    lines += [f"{note.request.prospect}: {note.problem}" for note in notes.first_blocking(LISTED_BLOCKED_NOTES)]
     if count > LISTED_BLOCKED_NOTES:
         lines.append(f"… and {count - LISTED_BLOCKED_NOTES} more.")
     return lines
