@@ -10,6 +10,23 @@ from django.db.models import F, Q
 
 from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequestQuerySet, RequestState
 
+# The days a filter may name. Nothing was sent before 2000 (LinkedIn began in 2003) and a day
+# this far ahead is surely a typo; the bounds also keep "the day after" and the conversion to
+# UTC inside what a datetime can hold (9999-12-31 + 1 day overflows).
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+DAY_RANGE_TEXT = f"{FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
+DATE_ERRORS = {"invalid": "Enter a valid date. Write it as YYYY-MM-DD, for example 2024-05-31."}
+
+
+def day_input(help_text: str) -> dict:
+    """A date field's widget and help text, bounded to FIRST_DAY–LAST_DAY."""
+    attrs = {"type": "date", "min": f"{FIRST_DAY:%Y-%m-%d}", "max": f"{LAST_DAY:%Y-%m-%d}"}
+    return {
+        "widget": forms.DateInput(attrs=attrs, format="%Y-%m-%d"),
+        "help_text": f"{help_text} ({DAY_RANGE_TEXT}).",
+    }
+
 
 class ReviewFilterForm(forms.Form):
     """Which connection requests to review. Bound to request.GET; every field is optional.
@@ -19,19 +36,26 @@ class ReviewFilterForm(forms.Form):
     """
 
     state = forms.ChoiceField(
-        label="State", required=False, choices=[("", "Any but queued"), *RequestState.choices]
+        label="State", required=False, choices=[("", "Any but queued"), *RequestState.choices],
+        error_messages={
+            "invalid_choice": "Select a valid choice. %(value)s is not one of the available choices. "
+            "Choose a state from the list.",
+        },
     )
     campaign = forms.ModelChoiceField(
         label="Campaign", required=False, queryset=Campaign.objects.order_by("name", "id"),
         empty_label="All campaigns",
+        error_messages={
+            "invalid_choice": "There is no such campaign (it may have been deleted). Choose one from the list.",
+        },
     )
     date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Submitted on or after this day.",
+        label="From", required=False, error_messages=DATE_ERRORS,
+        **day_input("Submitted on or after this day"),
     )
     date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Submitted on or before this day.",
+        label="To", required=False, error_messages=DATE_ERRORS,
+        **day_input("Submitted on or before this day"),
     )
     q = forms.CharField(
         label="Search", required=False, max_length=200,
@@ -47,6 +71,20 @@ class ReviewFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Days are the team's days: "From 3 May" starts at midnight where the team works.
         self.time_zone = zoneinfo.ZoneInfo(time_zone)
+
+    def clean_date_from(self) -> dt.date | None:
+        return self._day_in_range(self.cleaned_data.get("date_from"))
+
+    def clean_date_to(self) -> dt.date | None:
+        return self._day_in_range(self.cleaned_data.get("date_to"))
+
+    @staticmethod
+    def _day_in_range(day: dt.date | None) -> dt.date | None:
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError(
+                f"{day.isoformat()} is out of range: choose a day from {DAY_RANGE_TEXT}.", code="out_of_range"
+            )
+        return day
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -29,6 +29,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from .. import pacing
 from ..forms.campaigns import CampaignForm
 from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequest, FollowUp, RequestCounts, SendingAccount
+from ..params import parse_page
 from ..sending import submission_decision
 
 CAMPAIGNS_PER_PAGE = 25
@@ -191,13 +192,26 @@ def get_changeable_campaign(request: HttpRequest, pk: int) -> Campaign:
     return campaign
 
 
-def listing_params(data: Mapping[str, str]) -> tuple[str, int | str]:
-    """The request table's state filter and page, from a query string or a posted form."""
+def listing_params(data: Mapping[str, str]) -> tuple[str, int]:
+    """The request table's state filter and page, from a query string or a posted form.
+
+    Total: a state that is no state means all of them, a page that is no number means page 1.
+    """
     state_filter = data.get("state", "")
     if state_filter not in ConnectionRequest.State.values:
         state_filter = ""
-    page = data.get("page", "")
-    return state_filter, int(page) if page.isdigit() else 1
+    return state_filter, parse_page(data.get("page"))
+
+
+def state_filter_problem(data: Mapping[str, str]) -> str:
+    """Why the state filter asked for is left out; empty when it is fine or not asked for."""
+    asked = data.get("state", "")
+    if not asked or asked in ConnectionRequest.State.values:
+        return ""
+    if len(asked) > 40:
+        asked = asked[:40] + "…"
+    states = ", ".join(str(label) for label in ConnectionRequest.State.labels)
+    return f"“{asked}” is not an invitation state, so all invitations are shown. Filter by one of: {states}."
 
 
 def campaign_page_url(campaign: Campaign, state_filter: str = "", page: int = 1) -> str:
@@ -275,7 +289,7 @@ def campaign_list(request: HttpRequest) -> TemplateResponse:
         campaigns = campaigns.filter(state=Campaign.State.ARCHIVED)
     else:
         campaigns = campaigns.exclude(state=Campaign.State.ARCHIVED)
-    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(parse_page(request.GET.get("page")))
     context = {"page_obj": page, "show_archived": show_archived}
     return TemplateResponse(request, "campaigns/campaign_list.html", context)
 
@@ -311,6 +325,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     campaign = get_campaign(pk)
     account = SendingAccount.get()
     now = timezone.now()
+    problem = state_filter_problem(request.GET)
+    if problem:
+        messages.warning(request, problem)
     context = status_context(request, campaign, account, now, summarise(campaign, account, now))
     return TemplateResponse(request, "campaigns/campaign_detail.html", context)
 
@@ -368,6 +385,8 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
     campaign = row.campaign
     if not campaign.can_be_changed_by(request.user):
         raise PermissionDenied("Only the campaign's owner or an admin may change its requests.")
+    # Read before acting: where to go back to must never fail once the change is made.
+    state_filter, page_number = listing_params(request.POST)
 
     target = act.target(row)
     if target is None:
@@ -380,7 +399,6 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
         what = "follow-up to" if act.on_followup else "invitation to"
         outcome = f"Nothing changed: the {what} {row.prospect} is {target.get_state_display().lower()} now."
 
-    state_filter, page_number = listing_params(request.POST)
     if request.htmx:
         account = SendingAccount.get()
         now = timezone.now()

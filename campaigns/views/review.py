@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import unicodedata
 import zoneinfo
 from collections.abc import Iterable, Iterator
 
@@ -21,11 +22,18 @@ from django.views.decorators.http import require_GET
 
 from ..forms.review import ReviewFilterForm
 from ..models import ConnectionRequest, SendingAccount
+from ..params import parse_page
 
 PAGE_SIZE = 50
 EXPORT_CHUNK_SIZE = 2000
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets also read full-width ＝＋－＠ as these (and we treat the small forms ﹦﹢﹣﹫
+# alike): NFKC maps each of them to its ASCII character.
+FORMULA_CHARACTERS = ("=", "+", "-", "@")
+# What a spreadsheet skips before it looks for a formula: spaces, line breaks, control and
+# format characters such as a BOM (U+FEFF) or a zero-width space.
+SKIPPED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 EXPORT_COLUMNS = [
     "Submitted at", "Completed at", "State", "Campaign", "First name", "Last name", "Company",
     "Title", "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
@@ -48,7 +56,7 @@ def review(request: HttpRequest) -> TemplateResponse:
     form, requests = filtered_requests(request, account)
     unanswered = ConnectionRequest.objects.old_unanswered().filter(pk=OuterRef("pk"))
     requests = requests.annotate(unanswered_too_long=Exists(unanswered))
-    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(requests, PAGE_SIZE).get_page(parse_page(request.GET.get("page")))
     context = {
         "form": form, "page": page, "account": account,
         "unanswered_count": ConnectionRequest.objects.old_unanswered().count(),
@@ -141,4 +149,14 @@ def local_time(moment: dt.datetime | None, time_zone: zoneinfo.ZoneInfo) -> str:
 
 def spreadsheet_safe(cell: str) -> str:
     """The cell as text a spreadsheet shows rather than runs: a leading ' stops a formula."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    return "'" + cell if cell.startswith(FORMULA_STARTS) or starts_a_formula(cell) else cell
+
+
+def starts_a_formula(cell: str) -> bool:
+    """Whether the cell's first visible character is one a spreadsheet starts a formula with,
+    in any width: `=1+1`, `＝1+1`, and the same after a BOM, spaces or zero-width characters."""
+    for char in cell:
+        if char.isspace() or unicodedata.category(char) in SKIPPED_CATEGORIES:
+            continue
+        return unicodedata.normalize("NFKC", char).startswith(FORMULA_CHARACTERS)
+    return False
