@@ -1,8 +1,9 @@
 """Settings, all from the environment, with defaults that run the demo on one machine.
 
 Every variable read here is listed in the README's settings table; keep the two in step.
-The defaults give: SQLite, django-q2's ORM broker, and the built-in OutX sandbox at this
-site's own address. Production sets DATABASE_URL, REDIS_URL, OUTX_* and OUTX_SANDBOX=0.
+The defaults give: SQLite, django-q2's ORM broker, and (with DJANGO_DEBUG=1, the default)
+the built-in OutX sandbox at this site's own address. Production sets DJANGO_DEBUG=0, which
+leaves the sandbox out unless OUTX_SANDBOX=1 asks for it, DATABASE_URL, REDIS_URL and OUTX_*.
 """
 
 import datetime as dt
@@ -66,7 +67,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 PORT = int(os.environ.get("PORT", "8000"))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, its password change sent to the site's throttled one (outreach_site/admin.py).
+    "outreach_site.apps.OutreachAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -81,8 +83,11 @@ INSTALLED_APPS = [
     "campaigns",
 ]
 
-# The OutX sandbox is a stand-in for OutX, in its own app; production switches it off here.
-OUTX_SANDBOX = env_bool("OUTX_SANDBOX", True)
+# The OutX sandbox is a stand-in for OutX, in its own app. Off unless asked for: on by default
+# only in development (DJANGO_DEBUG=1), since with it on anyone holding its public key can
+# create tasks and the product talks to it instead of OutX. `check --deploy` reports it on
+# with DEBUG off (campaigns/checks.py).
+OUTX_SANDBOX = env_bool("OUTX_SANDBOX", DEBUG)
 if OUTX_SANDBOX:
     INSTALLED_APPS.append("outx_sandbox")
 
@@ -95,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Cache-Control: private, no-store on whatever a logged-in user is sent.
+    "campaigns.middleware.private_no_store",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -224,6 +231,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The password change counts wrong current passwords the same way (outreach_site/accounts.py);
+# this renders AXES_LOCKOUT_TEMPLATE for the logins and a page of its own for it.
+AXES_LOCKOUT_CALLABLE = "outreach_site.accounts.lockout_response"
 # Behind a proxy every request comes from the proxy's address; DJANGO_PROXY_COUNT proxies
 # that each append to X-Forwarded-For make the client the entry that many from the right.
 CLIENT_IP_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)

@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from . import accounts
+
 urlpatterns = [
     # django.contrib.auth.urls without password reset: it mails a link, this site sends no
     # mail, and its pages would be the only ones open to anonymous visitors besides login.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    # Throttled as the login is: wrong current passwords count as failed logins (django-axes).
+    path("accounts/password_change/", accounts.password_change, name="password_change"),
     path(
         "accounts/password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from campaigns.linkedin import InvalidProfile, normalise_profile_urn
+from campaigns.linkedin import PROFILE_ID, URN_PREFIX, InvalidProfile, normalise_profile_urn
 from campaigns.notes import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, js_trim, outx_note_length, utf16_length
 
 from .extension import complete_due_tasks
@@ -35,6 +35,7 @@ PLUGIN_REQUIRED = (
     "team member's account to use the API. The plugin must have been active within the last 48 hours."
 )
 NO_ADMIN = "No admin user found in the team"
+PERSON_URN_PREFIX = "urn:li:person:"
 CONNECTIONS_MAX_COUNT = 100
 
 SandboxView = Callable[[HttpRequest, SandboxSettings], HttpResponse]
@@ -126,6 +127,20 @@ def profile_urn_field(body: dict[str, Any] | None, name: str) -> str | None:
         return None
 
 
+def recipient_urn_field(body: dict[str, Any] | None) -> str | None:
+    """send-message's `recipient_urn`, as the member's profile URN; None if missing or invalid.
+
+    OutX's own example is a person URN (`urn:li:person:ACoAABCDEFG`), and its docs say a
+    profile URN (or, as everywhere, the bare id) works too. Both URNs carry the member's id;
+    the sandbox knows members by their profile URN (its connections, who may be messaged).
+    """
+    value = (body or {}).get("recipient_urn")
+    if isinstance(value, str) and value.strip().startswith(PERSON_URN_PREFIX):
+        member_id = value.strip()[len(PERSON_URN_PREFIX) :]
+        return URN_PREFIX + member_id if PROFILE_ID.fullmatch(member_id) else None
+    return profile_urn_field(body, "recipient_urn")
+
+
 @outx_endpoint("POST")
 def send_connection_request(request: HttpRequest, sandbox: SandboxSettings) -> HttpResponse:
     body = json_object(request)
@@ -206,7 +221,7 @@ def fetch_connections(request: HttpRequest, sandbox: SandboxSettings) -> HttpRes
 @outx_endpoint("POST")
 def send_message(request: HttpRequest, sandbox: SandboxSettings) -> HttpResponse:
     body = json_object(request)
-    recipient_urn = profile_urn_field(body, "recipient_urn")
+    recipient_urn = recipient_urn_field(body)
     if recipient_urn is None:
         return error(400, "Missing or invalid 'recipient_urn'")
     message = body.get("message")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -106,11 +107,12 @@ class ConnectionCheck:
 
 def without_key(text: str, key: str) -> str:
     """`text` with the key masked, also as error messages spell it: stripped of a stray line
-    break or space (h11 names a header value it refuses as b'<key>\\n'), or escaped by repr()."""
+    break or space (h11 names a header value it refuses as b'<key>\\n'), escaped by repr(),
+    or in another case (a message may upper- or lower-case what it quotes)."""
     spellings = {key, key.strip(), repr(key)[1:-1], repr(key.encode())[2:-1]}
     for spelling in sorted(spellings, key=len, reverse=True):
         if spelling:
-            text = text.replace(spelling, masked(key))
+            text = re.sub(re.escape(spelling), lambda _: masked(key), text, flags=re.IGNORECASE)
     return text
 
 

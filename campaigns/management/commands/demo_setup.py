@@ -87,9 +87,26 @@ DEMO_PROSPECTS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo login (demo / demo), demo pacing and a demo campaign, if missing."
+    help = (
+        "Create the demo login (demo / demo), demo pacing and a demo campaign, if missing. "
+        "Refuses to run with DJANGO_DEBUG=0 unless given --force."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--force", action="store_true",
+            help="Run even with DJANGO_DEBUG=0, creating the superuser demo / demo on this site.",
+        )
 
     def handle(self, *args, **options) -> None:
+        if not settings.DEBUG and not options["force"]:
+            # A superuser whose password is in the README would be anyone's way in.
+            raise CommandError(
+                f"demo_setup refuses to run with DJANGO_DEBUG=0: it creates the superuser "
+                f"{DEMO_USERNAME!r} with the password {DEMO_PASSWORD!r}, which anyone could log in "
+                f"as. Run it on a development copy (DJANGO_DEBUG=1), or add --force if this site "
+                f"really is a demo."
+            )
         if errors := template_errors(DEMO_NOTE + DEMO_NOTE_B + DEMO_FOLLOWUP):
             raise CommandError(errors[0])
         with transaction.atomic():
