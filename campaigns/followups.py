@@ -29,13 +29,15 @@ class FollowUps(Kind):
     def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
         return action_decision(account, now)
 
+    def may_have_work(self) -> bool:
+        return self.queued().exists()
+
     def next_queued(self, now: dt.datetime, summary: TickSummary) -> FollowUp | None:
-        return (
-            FollowUp.objects.filter(state=FollowUp.State.QUEUED, request__campaign__state=Campaign.State.ACTIVE)
-            .select_related("request__prospect")
-            .order_by("id")
-            .first()
-        )
+        return self.queued().select_related("request__prospect").order_by("id").first()
+
+    @staticmethod
+    def queued():
+        return FollowUp.objects.filter(state=FollowUp.State.QUEUED, request__campaign__state=Campaign.State.ACTIVE)
 
     def post(self, client: outx.OutxClient, item: FollowUp) -> outx.TaskCreated:
         return client.send_message(item.request.prospect.profile_urn, item.message)

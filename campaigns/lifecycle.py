@@ -124,6 +124,11 @@ class Kind:
     def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
         raise NotImplementedError
 
+    def may_have_work(self) -> bool:
+        """A cheap look, before the account's lock and the pacing counts: False when nothing
+        of this kind can be waiting (most passes have no follow-up or look-up to send)."""
+        return True
+
     def next_queued(self, now: dt.datetime, summary: TickSummary) -> OutxTask | None:
         """The next item to submit, under the account's lock; skip (with the reason) any that
         must not be sent."""
@@ -173,6 +178,8 @@ def lock_account() -> SendingAccount | None:
 
 def claim_next(kind: Kind, clock: Clock, summary: TickSummary) -> Claim | None:
     """Take the next item pacing allows: mark it `submitting` and commit, or return None."""
+    if not kind.may_have_work():
+        return None
     with transaction.atomic():
         account = lock_account()
         if account is None:
@@ -326,6 +333,8 @@ def ask_status(client: outx.OutxClient, task_id: str, clock: Clock, summary: Tic
 
 def claim_due_polls(model: type[OutxTask], now: dt.datetime, limit: int) -> list[OutxTask]:
     """Take the due pending items for this worker by moving their next poll past a lease."""
+    if not model.objects.due_for_poll(now).exists():
+        return []  # nothing due: no write lock taken (SQLite's transactions here are IMMEDIATE)
     with transaction.atomic():
         due = list(model.objects.select_for_update(skip_locked=True).due_for_poll(now).order_by("next_poll_at")[:limit])
         model.objects.filter(pk__in=[item.pk for item in due]).update(next_poll_at=now + claim_timeout())

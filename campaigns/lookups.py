@@ -33,6 +33,9 @@ class Lookups(Kind):
     def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
         return lookup_decision(account, now)
 
+    def may_have_work(self) -> bool:
+        return Prospect.objects.waiting_for_urn().exists()
+
     def next_queued(self, now: dt.datetime, summary: TickSummary) -> ProfileLookup | None:
         """A look-up sent back to the queue, else a new one for the first prospect needing it."""
         waiting = Prospect.objects.waiting_for_urn()
