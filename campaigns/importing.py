@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from . import linkedin
 from .models import Campaign, ConnectionRequest, Prospect
+from .notes import js_trim
 
 # --- Limits ---------------------------------------------------------------------------------
 
@@ -322,9 +323,11 @@ def guess_mapping(headers: list[str], rows: Sequence[CsvRow] = ()) -> dict[str, 
 
 
 def cell_at(cells: list[str], index: int | None) -> str:
+    """A cell's value, trimmed as a note trims it (JavaScript's rule, not str.strip's): a
+    name keeps exactly what the counter and OutX will count."""
     if index is None or index >= len(cells):
         return ""
-    return cells[index].strip()
+    return js_trim(cells[index])
 
 
 def row_details(cells: list[str], mapping: dict[str, int | None]) -> dict[str, str]:
@@ -333,7 +336,7 @@ def row_details(cells: list[str], mapping: dict[str, int | None]) -> dict[str, s
     full_name = cell_at(cells, mapping.get("full_name"))
     if full_name and not (details["first_name"] or details["last_name"]):
         first, _, last = full_name.partition(" ")
-        details["first_name"], details["last_name"] = first, last.strip()
+        details["first_name"], details["last_name"] = first, js_trim(last)
     return {name: value[: Prospect._meta.get_field(name).max_length] for name, value in details.items()}
 
 

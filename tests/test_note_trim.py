@@ -185,3 +185,13 @@ def test_the_preview_and_the_stored_note_count_what_javascript_keeps(ada, make_c
     # A company of only a BOM is no company: the note says so, as OutX would see it.
     problem = NotePreview.of("Hi {first_name} at {company}", campaign).problems[0]
     assert problem.problem.startswith("No value for {company} and no fallback")
+
+
+@pytest.mark.parametrize("char", KEPT, ids=char_id)
+def test_a_csv_cell_is_trimmed_by_javascripts_rule(char):
+    from campaigns.importing import row_details
+
+    mapping = {"first_name": 0, "company": 1, "full_name": None}
+    details = row_details([f" {char}Ada ", f"{BOM}Acme{char}"], mapping)
+    assert details["first_name"] == f"{char}Ada"  # str.strip() would have cut the character
+    assert details["company"] == f"Acme{char}"  # and kept the BOM
