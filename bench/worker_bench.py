@@ -23,13 +23,11 @@ import django
 
 
 def pacing_off() -> None:
-    """Lift every cap the account has (the stack's seed lifts the ones it knows), no spacing."""
-    from campaigns.models import SendingAccount
+    """Lift every cap the account has to the most its bounds allow, no spacing."""
+    from campaigns.models import ACCOUNT_BOUNDS, SendingAccount
 
-    limits = [f.name for f in SendingAccount._meta.concrete_fields if f.name.endswith("_limit")]
-    SendingAccount.objects.update(
-        min_spacing_seconds=0, max_spacing_seconds=0, next_submission_at=None, **dict.fromkeys(limits, 10**6)
-    )
+    limits = {name: bound.maximum for name, bound in ACCOUNT_BOUNDS.items() if name.endswith("_limit")}
+    SendingAccount.objects.update(min_spacing_seconds=0, max_spacing_seconds=0, next_submission_at=None, **limits)
 
 
 def throughput(n: int) -> dict:
