@@ -82,6 +82,13 @@ def ada_client(client, ada):
 
 
 @pytest.fixture
+def owner_client(client, owner):
+    """A browser-less client logged in as the `owner` fixture."""
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
 def make_campaign(request, db):
     """Make a campaign: `make_campaign(name, state, owner=, note_template=, prospects=N, **fields)`.
 

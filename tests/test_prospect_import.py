@@ -37,12 +37,6 @@ def campaign(make_campaign):
     return make_campaign("Q4 founders", Campaign.State.DRAFT, note_template="Hello {first_name|there}")
 
 
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def add_url(campaign):
     return reverse("prospects_add", args=[campaign.pk])
 

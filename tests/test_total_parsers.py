@@ -124,12 +124,6 @@ def campaign(make_campaign):
     return make_campaign("Q4 founders", Campaign.State.DRAFT, note_template="Hello {first_name|there}")
 
 
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def test_pasting_a_mix_adds_the_good_lines_and_lists_the_bad_with_line_numbers(owner_client, campaign):
     url = reverse("prospects_add", args=[campaign.pk])
 

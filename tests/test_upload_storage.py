@@ -25,12 +25,6 @@ def campaign(make_campaign):
     return make_campaign("Q4 founders", Campaign.State.DRAFT, note_template="Hello {first_name|there}")
 
 
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def import_url(campaign) -> str:
     return reverse("prospects_import", args=[campaign.pk])
 
