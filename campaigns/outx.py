@@ -156,9 +156,8 @@ def clean_json(value: Any, depth: int = 0) -> Any:
 
 
 def bounded_output(output: Any) -> Any:
-    """A task's output as we store it: clean, and no larger than OUTPUT_MAX_CHARS of JSON (a
+    """A clean output (clean_json) as we store it: no larger than OUTPUT_MAX_CHARS of JSON (a
     larger one is kept as the start of its text, marked as cut)."""
-    output = clean_json(output)
     text = json.dumps(output, ensure_ascii=False)
     if len(text) <= OUTPUT_MAX_CHARS:
         return output
@@ -240,8 +239,8 @@ class TaskStatus:
             urn = None
         name = profile.get("name")
         first, _, last = name.partition(" ") if isinstance(name, str) else ("", "", "")
-        first, last = text_of(first), text_of(last)
-        return Profile(urn, first, last, text_of(profile.get("headline")), text_of(profile.get("location")))
+        headline, location = profile.get("headline"), profile.get("location")
+        return Profile(urn, *map(clean_text_or_empty, (first, last, headline, location)))
 
     def connections(self) -> list[Connection] | None:
         """A completed fetch-connections' entries, or None when its output holds no list.
@@ -253,7 +252,8 @@ class TaskStatus:
         return [read_connection(entry) for entry in entries if isinstance(entry, dict)]
 
 
-def text_of(value: Any) -> str:
+def clean_text_or_empty(value: Any) -> str:
+    """A text OutX gave where text is expected, cleaned; "" for anything else."""
     return clean_text(value) if isinstance(value, str) else ""
 
 
@@ -405,7 +405,7 @@ class OutxClient:
         if not isinstance(task_id, str) or not TASK_ID.fullmatch(task_id):
             # A 200 without a task id we can use: OutX may have created one we cannot see.
             raise OutxUnreadableAnswer("OutX answered without a task id we can read.", body=data)
-        return TaskCreated(task_id=task_id, message=text_of(data.get("message")))
+        return TaskCreated(task_id=task_id, message=clean_text_or_empty(data.get("message")))
 
     def _call(self, method: str, path: str, **kwargs) -> dict[str, Any]:
         if not self.key_is_usable:
