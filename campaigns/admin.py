@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Campaign, ConnectionRequest, Event, PendingUpload, ProfileLookup, Prospect, SendingAccount
+from .models import Campaign, ConnectionRequest, Event, PendingUpload, ProfileLookup, Prospect, Sender
 
 
 @admin.register(Prospect)
@@ -43,7 +43,7 @@ class ConnectionRequestAdmin(admin.ModelAdmin):
     search_fields = ["prospect__first_name", "prospect__last_name", "prospect__company", "note", "outx_task_id"]
     raw_id_fields = ["prospect", "campaign"]
     # The state changes only through ConnectionRequest.move_to, which records an Event.
-    readonly_fields = ["state", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at", "accepted_at"]
+    readonly_fields = ["state", "sender", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at", "accepted_at"]
     inlines = [EventInline]
 
 
@@ -54,21 +54,30 @@ class ProfileLookupAdmin(admin.ModelAdmin):
     list_select_related = ["prospect"]
     raw_id_fields = ["prospect"]
     # Moved only by the worker's lifecycle, which records an Event for every change.
-    readonly_fields = ["state", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at"]
+    readonly_fields = ["state", "sender", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at"]
     inlines = [EventInline]
 
 
-@admin.register(SendingAccount)
-class SendingAccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "state", "daily_limit", "weekly_limit", "time_zone"]
-    readonly_fields = ["state", "state_cause", "state_changed_at"]
+@admin.register(Sender)
+class SenderAdmin(admin.ModelAdmin):
+    """For operators; keys are entered on the Senders page, which tests them first. The admin
+    never shows even the encrypted key, and the worker's fields are read-only."""
+
+    list_display = ["name", "state", "daily_limit", "weekly_limit", "time_zone", "retired_at"]
+    exclude = ["api_key_encrypted"]
+    readonly_fields = [
+        "state", "state_cause", "state_changed_at", "masked_key", "next_due_at", "worked_by", "worked_until",
+        "next_submission_at", "next_lookup_at", "connections_task_id", "connections_task_start",
+        "connections_next_poll_at", "connections_task_started_at", "retired_at",
+    ]
+    filter_horizontal = ["users"]
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["at", "connection_request", "campaign", "account", "from_state", "to_state", "cause"]
+    list_display = ["at", "connection_request", "campaign", "sender", "from_state", "to_state", "cause"]
     list_filter = ["to_state"]
-    list_select_related = ["connection_request__prospect", "connection_request__campaign", "campaign", "account"]
+    list_select_related = ["connection_request__prospect", "connection_request__campaign", "campaign", "sender"]
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # the history is not edited

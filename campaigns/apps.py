@@ -7,6 +7,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Outreach"
 
     def ready(self) -> None:
-        from .checks import sandbox_off_in_production
+        from .checks import encryption_keys_configured, sandbox_off_in_production
 
         checks.register(sandbox_off_in_production, checks.Tags.security, deploy=True)
+        checks.register(encryption_keys_configured, checks.Tags.security, deploy=True)

@@ -29,3 +29,37 @@ def sandbox_off_in_production(app_configs=None, **kwargs) -> list[checks.CheckMe
             id=SANDBOX_IN_PRODUCTION,
         )
     ]
+
+
+ENCRYPTION_KEYS = "outreach.W002"
+
+
+def encryption_keys_configured(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`check --deploy`: senders' OutX keys must be encrypted with keys from the environment.
+
+    Without OUTREACH_ENCRYPTION_KEYS the key is derived from DJANGO_SECRET_KEY, so rotating the
+    secret key would make every stored OutX key unreadable.
+    """
+    from . import keys
+
+    bad = [key for key in settings.OUTREACH_ENCRYPTION_KEYS if not keys.is_valid_fernet_key(key)]
+    if bad:
+        return [
+            checks.Error(
+                f"{len(bad)} of the keys in OUTREACH_ENCRYPTION_KEYS is not a Fernet key.",
+                hint="Each must be 32 url-safe base64-encoded bytes, as printed by "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`.",
+                id=ENCRYPTION_KEYS,
+            )
+        ]
+    if settings.OUTREACH_ENCRYPTION_KEYS or settings.DEBUG:
+        return []
+    return [
+        checks.Warning(
+            "OUTREACH_ENCRYPTION_KEYS is not set: senders' OutX API keys are encrypted with a key "
+            "derived from DJANGO_SECRET_KEY.",
+            hint="Set OUTREACH_ENCRYPTION_KEYS to a Fernet key (see the README, 'Senders' keys'); "
+            "changing DJANGO_SECRET_KEY would otherwise make every stored OutX key unreadable.",
+            id=ENCRYPTION_KEYS,
+        )
+    ]

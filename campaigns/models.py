@@ -1,4 +1,4 @@
-"""The product's data: prospects, campaigns, connection requests, the sending account, events.
+"""The product's data: prospects, campaigns, connection requests, senders, events.
 
 A connection request's state only changes through `ConnectionRequest.move_to`, which checks
 the move is allowed, makes it only if nobody else moved the request first (a conditional
@@ -21,7 +21,7 @@ from functools import cached_property
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import Q
@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.timesince import timesince
 
-from . import linkedin
+from . import keys, linkedin
 from .charts import Segment, progress_segments
 from .notes import (  # MESSAGE_MAX_LENGTH stays importable from here (campaigns/followups.py)
     MESSAGE_MAX_LENGTH,
@@ -115,18 +115,20 @@ ACCOUNT_BOUNDS = {
 
 
 class ProspectQuerySet(models.QuerySet):
-    def waiting_for_urn(self) -> ProspectQuerySet:
+    def waiting_for_urn(self, sender: Sender | None = None) -> ProspectQuerySet:
         """Known only by URL, not known to be unreadable, and waiting in the queue of an active
-        campaign: what a profile look-up is for."""
+        campaign (on `sender`, if given): what a profile look-up is for."""
+        on_sender = {"requests__sender": sender} if sender is not None else {}
         return self.filter(
             profile_urn__isnull=True,
             lookup_error="",
             requests__state=TaskState.QUEUED,
             requests__campaign__state=Campaign.State.ACTIVE,
+            **on_sender,
         ).distinct()
 
-    def needing_lookup(self) -> ProspectQuerySet:
-        return self.waiting_for_urn().filter(lookup__isnull=True)
+    def needing_lookup(self, sender: Sender | None = None) -> ProspectQuerySet:
+        return self.waiting_for_urn(sender).filter(lookup__isnull=True)
 
     # Every way the ORM writes names in bulk keeps their note lengths with them (save() does
     # the same for one prospect); a length left null is computed when next needed.
@@ -306,6 +308,8 @@ class Campaign(models.Model):
     prospects = models.ManyToManyField(
         Prospect, through="ConnectionRequest", related_name="campaigns"
     )
+    # The LinkedIn accounts its invitations go out from: its queue is spread evenly over them.
+    senders = models.ManyToManyField("Sender", related_name="campaigns", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     launched_at = models.DateTimeField(null=True, blank=True)
@@ -396,12 +400,14 @@ class Campaign(models.Model):
             Event.objects.create(campaign=self, from_state=self.state, to_state=new_state, cause=cause, at=now)
             if self.paused_cause and new_state == self.State.ACTIVE:
                 # A person overrides the brake: it looks again only after more invitations.
-                self.brake_released_count = self.brake_counts(SendingAccount.get(), now)[0]
+                self.brake_released_count = self.brake_counts(now)[0]
             self.state = new_state
             if new_state == self.State.ACTIVE and self.launched_at is None:
                 self.launched_at = now
             self.paused_cause = fit(paused_cause, Campaign, "paused_cause") if new_state == self.State.PAUSED else ""
             self.save(update_fields=["state", "launched_at", "paused_cause", "brake_released_count", "updated_at"])
+        if new_state == self.State.ACTIVE:
+            Sender.objects.filter(campaigns=self).wake(now)  # its next invitation need not wait a minute
 
     # --- What a person may do to a campaign --------------------------------------------------
 
@@ -434,16 +440,54 @@ class Campaign(models.Model):
             raise ValueError(f"A {self.state} campaign cannot be {self.ACTIONS_DONE[action].lower()}.")
         target = next(to for (source, to), name in self.MOVES.items() if source == self.state and name == action)
         if target == self.State.ACTIVE:
+            self.check_senders_usable_by(user)
             if problems := self.launch_problems():
                 return problems
+            self.spread_queued_over_senders()
             self.render_queued_notes()
         self.move_to(target, f"{self.ACTIONS_DONE[action]} by {user.get_username()}")
         return []
 
-    def brake_counts(self, account: SendingAccount, now: dt.datetime) -> tuple[int, int]:
-        """(answered, accepted): invitations sent long enough ago to have been answered
-        (the account's acceptance_wait_days), and how many of those were accepted."""
-        cutoff = now - dt.timedelta(days=account.acceptance_wait_days)
+    # --- Its senders --------------------------------------------------------------------------
+
+    def check_senders_usable_by(self, user) -> None:
+        """Only someone allowed on every one of its senders may make the campaign send."""
+        refused = [sender.name for sender in self.senders.all() if not sender.may_be_used_by(user)]
+        if refused:
+            raise PermissionDenied(f"You may not send from {', '.join(refused)}.")
+
+    def spread_queued_over_senders(self) -> None:
+        """Give each queued request without a sender of this campaign one, so that every sender
+        ends up with as many of the campaign's requests as the others. A request keeps its
+        sender once submitted (acceptance and the follow-up come from the account that
+        invited); only queued ones move, and only those whose sender left the campaign."""
+        sender_ids = list(self.senders.working().order_by("pk").values_list("pk", flat=True))
+        unplaced = self.requests.filter(state=RequestState.QUEUED).exclude(sender_id__in=sender_ids)
+        if not sender_ids:
+            unplaced.exclude(sender=None).update(sender=None)  # waits for a sender to be chosen
+            return
+        ids = list(unplaced.order_by("created_at", "id").values_list("pk", flat=True))
+        if not ids:
+            return
+        counts = dict.fromkeys(sender_ids, 0)
+        for row in self.requests.filter(sender_id__in=sender_ids).values("sender_id").annotate(n=models.Count("id")).order_by():
+            counts[row["sender_id"]] = row["n"]
+        placed: dict[int, list[int]] = {sender_id: [] for sender_id in sender_ids}
+        for request_id in ids:
+            sender_id = min(sender_ids, key=lambda pk: (counts[pk], pk))
+            counts[sender_id] += 1
+            placed[sender_id].append(request_id)
+        for sender_id, request_ids in placed.items():
+            for start in range(0, len(request_ids), 500):
+                ConnectionRequest.objects.filter(pk__in=request_ids[start:start + 500]).update(sender_id=sender_id)
+        if self.state == self.State.ACTIVE:
+            Sender.objects.filter(pk__in=sender_ids).wake()
+
+    def brake_counts(self, now: dt.datetime) -> tuple[int, int]:
+        """(answered, accepted): invitations sent long enough ago to have been answered (the
+        longest acceptance_wait_days of its senders), and how many of those were accepted."""
+        wait_days = self.senders.aggregate(days=models.Max("acceptance_wait_days"))["days"]
+        cutoff = now - dt.timedelta(days=wait_days if wait_days is not None else 7)
         counts = self.requests.filter(
             state__in=[RequestState.SENT, RequestState.ACCEPTED], submitted_at__lte=cutoff
         ).aggregate(
@@ -452,11 +496,11 @@ class Campaign(models.Model):
         )
         return counts["answered"], counts["accepted"]
 
-    def brake_reason(self, account: SendingAccount, now: dt.datetime) -> str:
+    def brake_reason(self, now: dt.datetime) -> str:
         """Why the safety brake should stop this campaign now, or "" if it should not."""
         if not self.brake_min_invitations:
             return ""
-        answered, accepted = self.brake_counts(account, now)
+        answered, accepted = self.brake_counts(now)
         if answered < self.brake_released_count + self.brake_min_invitations:
             return ""
         if accepted * 100 >= answered * self.brake_min_acceptance_percent:
@@ -513,9 +557,11 @@ class Campaign(models.Model):
     # A launch refused lists this many notes that stop it, and counts the rest.
     LISTED_LAUNCH_PROBLEMS = 10
 
+    NO_SENDER_PROBLEM = "Choose at least one sender in Edit: invitations go out from a sender."
+
     def launch_problems(self) -> list[str]:
         """Why the campaign cannot launch (or resume) as it stands; empty if it can."""
-        problems = []
+        problems = [] if self.senders.working().exists() else [self.NO_SENDER_PROBLEM]
         for label, template in self.variants().items():
             prefix = f"Variant {label}: " if len(self.variants()) > 1 else ""
             problems += [prefix + problem for problem in self.template_problems(template)]
@@ -548,9 +594,13 @@ class Campaign(models.Model):
         return problems
 
     @transaction.atomic
-    def save_edited(self) -> None:
-        """Save the campaign as a person wrote it: its queued notes follow the templates at once."""
+    def save_edited(self, senders: Iterable[Sender] | None = None) -> None:
+        """Save the campaign as a person wrote it: its queued invitations move to the `senders`
+        chosen (the submitted ones keep theirs) and its queued notes follow the templates, at once."""
         self.save()
+        if senders is not None:
+            self.senders.set(senders)
+            self.spread_queued_over_senders()  # and wakes them, if the campaign sends
         self.render_queued_notes()
 
     def add_prospects(self, prospects: Iterable[Prospect]) -> None:
@@ -559,6 +609,7 @@ class Campaign(models.Model):
         requests = [ConnectionRequest(campaign=self, prospect=p, state=RequestState.QUEUED) for p in prospects]
         if requests:
             ConnectionRequest.objects.bulk_create(requests, ignore_conflicts=True)
+            self.spread_queued_over_senders()  # and wakes them, if the campaign sends
             self.render_queued_notes()
 
     @transaction.atomic
@@ -867,6 +918,11 @@ OLD_INVITATION_AGE_TEXT = (
 )
 
 
+# How long a worker process's turn on a sender lasts if it never ends it (it crashed): longer
+# than any one pass, whose calls each end within claim_timeout().
+SENDER_TURN_LEASE = dt.timedelta(minutes=10)
+
+
 def claim_timeout() -> dt.timedelta:
     """After this long a claim is dead: the client's calls would have timed out by then.
 
@@ -1000,7 +1056,7 @@ class ConnectionRequestQuerySet(OutxTaskQuerySet):
         may have. A 400 refusal created no invitation; a request put back in the queue never left."""
         return self.filter(submitted_at__isnull=False).exclude(state=RequestState.FAILED)
 
-    def stale(self, account: SendingAccount, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
+    def stale(self, account: Sender, now: dt.datetime | None = None) -> ConnectionRequestQuerySet:
         """Pending for longer than the account's stale age: still polled, but shown to a person."""
         cutoff = (now or timezone.now()) - dt.timedelta(days=account.stale_after_days)
         return self.filter(state=RequestState.PENDING, submitted_at__lt=cutoff)
@@ -1033,6 +1089,10 @@ class ConnectionRequest(OutxTask):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="requests")
     prospect = models.ForeignKey(Prospect, on_delete=models.PROTECT, related_name="requests")
+    # The LinkedIn account it goes out from: chosen when queued, kept for life once submitted
+    # (acceptance and the follow-up must come from the account that invited). None while its
+    # campaign has no sender.
+    sender = models.ForeignKey("Sender", null=True, blank=True, on_delete=models.PROTECT, related_name="requests")
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     # Follows the campaign's template while queued, frozen once submitted: exactly what was sent.
     note = models.TextField(blank=True)
@@ -1047,12 +1107,22 @@ class ConnectionRequest(OutxTask):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "prospect"], name="one_request_per_prospect_per_campaign"),
+            # Nobody is invited by two of our senders, or twice by one: the database refuses a
+            # second invitation to a person while one may be on LinkedIn, whichever worker tries.
+            models.UniqueConstraint(
+                fields=["prospect"], condition=Q(state__in=[
+                    RequestState.SUBMITTING, RequestState.PENDING, RequestState.SENT, RequestState.ACCEPTED, RequestState.UNCERTAIN,
+                ]), name="one_invitation_per_prospect"
+            ),
             models.CheckConstraint(
                 condition=Q(state__in=RequestState.values), name="connection_request_state_valid"
             ),
         ]
         indexes = [
             models.Index(fields=["state", "next_poll_at"], name="request_state_poll_idx"),
+            # A sender's pass and its budget read only its own rows, whatever the team's size.
+            models.Index(fields=["sender", "state", "next_poll_at"], name="request_sender_state_idx"),
+            models.Index(fields=["sender", "submitted_at"], name="request_sender_submitted_idx"),
             models.Index(fields=["campaign", "state"], name="request_campaign_state_idx"),
             # The campaign page lists a campaign's requests in this order, 50 at a time.
             models.Index(fields=["campaign", "created_at", "id"], name="request_campaign_created_idx"),
@@ -1067,7 +1137,7 @@ class ConnectionRequest(OutxTask):
 
     # --- Why it is not moving, in words for the campaign page --------------------------------
 
-    def why_waiting(self, account: SendingAccount, now: dt.datetime, account_reason: Callable[[], str]) -> str:
+    def why_waiting(self, account: Sender, now: dt.datetime, account_reason: Callable[[], str]) -> str:
         """Why this invitation is not moving, or "". `account_reason()` says why the sender
         submits nothing now ("Next in line" when it may); it is asked only for a request that
         meets every SUBMIT_RULES condition."""
@@ -1089,7 +1159,7 @@ class ConnectionRequest(OutxTask):
             return self.followup_waiting(account, now)
         return ""
 
-    def why_stale(self, account: SendingAccount, now: dt.datetime) -> str:
+    def why_stale(self, account: Sender, now: dt.datetime) -> str:
         """ "Stale: …" for an invitation pending longer than the sender's stale age, or ""."""
         if self.state != RequestState.PENDING:
             return ""
@@ -1097,7 +1167,7 @@ class ConnectionRequest(OutxTask):
             return f"Stale: pending for more than {account.stale_after_days} days"
         return ""
 
-    def followup_waiting(self, account: SendingAccount, now: dt.datetime) -> str:
+    def followup_waiting(self, account: Sender, now: dt.datetime) -> str:
         """Why an accepted invitation's follow-up message has not gone out yet, or ""."""
         campaign = self.campaign
         followup = getattr(self, "followup", None)  # None when the row has none
@@ -1124,6 +1194,7 @@ class ConnectionRequest(OutxTask):
         """Back in the queue, its note follows the campaign's template again."""
         if not super().retry(user):
             return False
+        Sender.objects.filter(pk=self.sender_id).wake()
         self.campaign.render_queued_notes()
         self.refresh_from_db(fields=["note", "note_problem", "variant"])
         return True
@@ -1161,6 +1232,8 @@ class ProfileLookup(OutxTask):
     State = TaskState
 
     prospect = models.OneToOneField(Prospect, on_delete=models.CASCADE, related_name="lookup")
+    # Whose OutX team reads the profile: the sender of the queued invitation that needed it.
+    sender = models.ForeignKey("Sender", null=True, blank=True, on_delete=models.PROTECT, related_name="lookups")
 
     class Meta:
         verbose_name = "profile look-up"
@@ -1192,11 +1265,44 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a time zone name such as Europe/Paris.")
 
 
-class SendingAccount(models.Model):
-    """The one LinkedIn account every invitation goes out from, its pacing and its state.
+class SenderQuerySet(models.QuerySet):
+    def working(self) -> SenderQuerySet:
+        """Senders not retired: the ones the worker serves and people may choose."""
+        return self.filter(retired_at__isnull=True)
 
-    OutX acts from the team's oldest admin's LinkedIn account, so all campaigns share this
-    budget. There is one row; `SendingAccount.get()` returns it.
+    def usable_by(self, user) -> SenderQuerySet:
+        """The senders `user` may launch campaigns on: an admin any, a member those they were given."""
+        working = self.working()
+        return working if user.is_staff else working.filter(users=user)
+
+    def due_for_work(self, now: dt.datetime) -> SenderQuerySet:
+        """Senders whose next moment of work has come (the index on next_due_at finds them)."""
+        return self.working().filter(next_due_at__lte=now)
+
+    def holding_key(self, api_key: str) -> Sender | None:
+        """The sender among these that already sends with this key: the one with its fingerprint
+        (retired or not: fingerprints are unique), or a working one without a stored key when
+        the key is OUTX_API_KEY, which such a sender uses."""
+        holder = self.filter(key_fingerprint=keys.fingerprint(api_key)).first()
+        if holder is None and settings.OUTX_API_KEY and api_key.strip() == settings.OUTX_API_KEY.strip():
+            holder = self.working().filter(api_key_encrypted="").order_by("pk").first()
+        return holder
+
+    def wake(self, now: dt.datetime | None = None) -> int:
+        """Make these senders' work due now, never later than it already was: something was
+        queued, launched or resumed, and should not wait for the next computed moment."""
+        now = now or timezone.now()
+        return self.working().filter(Q(next_due_at__isnull=True) | Q(next_due_at__gt=now)).update(next_due_at=now)
+
+
+class Sender(models.Model):
+    """One LinkedIn account that invitations go out from, reached through one OutX team's API
+    key (OutX acts from the team's oldest admin), with its own pacing, state and acceptance
+    tracking. Every invitation, follow-up and look-up keeps the sender it was queued on.
+
+    The key is stored encrypted (campaigns/keys.py); a sender without a stored key is the one
+    carried over from single-account installs, and uses OUTX_API_KEY from the environment.
+    `Sender.get()` returns the first sender, creating it on an empty install.
     """
 
     class State(models.TextChoices):
@@ -1208,6 +1314,17 @@ class SendingAccount(models.Model):
         NO_ADMIN = "no_admin", "No admin in the OutX team"
 
     name = models.CharField(max_length=200, default="Team LinkedIn account")
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="senders",
+        help_text="Who may launch campaigns on this sender; admins may use every sender.",
+    )
+    # The OutX API key, encrypted with the keys from the environment (never readable from a
+    # database dump alone), its SHA-256 (one OutX team, one sender) and its last characters.
+    api_key_encrypted = models.TextField(blank=True)
+    key_fingerprint = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    key_hint = models.CharField(max_length=4, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True, help_text="A retired sender sends nothing and keeps its history.")
     state = models.CharField(max_length=30, choices=State.choices, default=State.ACTIVE)
     state_cause = models.CharField(max_length=500, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
@@ -1258,7 +1375,14 @@ class SendingAccount(models.Model):
     connections_task_start = models.PositiveIntegerField(default=0)
     connections_next_poll_at = models.DateTimeField(null=True, blank=True)
     connections_task_started_at = models.DateTimeField(null=True, blank=True)
+    # The worker: when this sender next has work (indexed, so idle senders cost nothing to
+    # skip), and the turn a worker process holds on it (one process per sender at a time).
+    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    worked_by = models.CharField(max_length=200, blank=True, editable=False)
+    worked_until = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SenderQuerySet.as_manager()
 
     BOUNDS = ACCOUNT_BOUNDS
 
@@ -1279,9 +1403,98 @@ class SendingAccount(models.Model):
         return self.name
 
     @classmethod
-    def get(cls) -> SendingAccount:
+    def get(cls) -> Sender:
+        """The first sender: the one single-account installs had, and the demo's default."""
         account = cls.objects.order_by("pk").first()
         return account or cls.objects.get_or_create(pk=1)[0]
+
+    # --- The key ----------------------------------------------------------------------------
+
+    def set_api_key(self, api_key: str) -> None:
+        """Store a new key (the caller saves): encrypted, fingerprinted, and its last 4 kept for the mask."""
+        api_key = api_key.strip()
+        self.api_key_encrypted = keys.encrypt(api_key)
+        self.key_fingerprint = keys.fingerprint(api_key)
+        self.key_hint = api_key[-4:] if len(api_key) >= 12 else ""
+
+    @property
+    def api_key(self) -> str:
+        """The key to send to OutX: the stored one, or for a sender without one, OUTX_API_KEY."""
+        if self.api_key_encrypted:
+            return keys.decrypt(self.api_key_encrypted)
+        return settings.OUTX_API_KEY
+
+    @property
+    def key_from_environment(self) -> bool:
+        return not self.api_key_encrypted
+
+    @property
+    def masked_key(self) -> str:
+        """All a page ever shows of the key."""
+        if self.key_from_environment:
+            return "OUTX_API_KEY from the environment" if settings.OUTX_API_KEY else "no key set"
+        return f"••••••••{self.key_hint}" if self.key_hint else "••••••••"
+
+    # --- Who may use it, and its life -------------------------------------------------------
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+    def may_be_used_by(self, user) -> bool:
+        """Whether `user` may launch on this sender. Everyone sees every sender's figures."""
+        if self.is_retired or not user.is_authenticated:
+            return False
+        return user.is_staff or self.users.filter(pk=user.pk).exists()
+
+    def has_queued_work(self) -> bool:
+        return self.requests.filter(state=TaskState.QUEUED).exists()
+
+    def deletion_refusal(self) -> str:
+        """Why the sender cannot be deleted, or "" when it may be: only one with no invitation or
+        look-up at all, since those keep their sender for life (and the database protects them)."""
+        if self.has_queued_work():
+            return (
+                f"{self.name} has queued invitations, so it cannot be deleted: retire it, and they move to "
+                "their campaigns' other senders."
+            )
+        if self.requests.exists() or self.lookups.exists():
+            instead = "It stays retired." if self.is_retired else "Retire it instead: it stops sending and keeps its history."
+            return (
+                f"{self.name} has sent invitations or looked up profiles, and they keep their sender: it cannot "
+                f"be deleted. {instead}"
+            )
+        return ""
+
+    def retire(self, user) -> None:
+        """Stop sending from this sender for good, keeping its history. Its queued invitations
+        move to their campaign's other senders; those of a campaign with none left wait."""
+        now = timezone.now()
+        with transaction.atomic():
+            Event.objects.create(
+                sender=self, from_state=self.state, to_state="retired", cause=f"Retired by {user.get_username()}", at=now
+            )
+            self.retired_at = now
+            self.next_due_at = None
+            self.save(update_fields=["retired_at", "next_due_at", "updated_at"])
+            campaigns = list(self.campaigns.all())
+            self.campaigns.clear()
+            for campaign in campaigns:
+                campaign.spread_queued_over_senders()
+
+    def take_turn(self, tag: str, now: dt.datetime) -> bool:
+        """Take this sender for one worker's pass, unless another process holds it: the row is
+        locked without waiting (skip_locked) and the turn is recorded with a lease, so a crashed
+        worker's turn lapses. Returns whether the turn is ours."""
+        with transaction.atomic():
+            free = Q(worked_until__isnull=True) | Q(worked_until__lt=now)
+            row = Sender.objects.select_for_update(skip_locked=True).filter(free, pk=self.pk, retired_at__isnull=True)
+            if not row.exists():
+                return False
+            return bool(row.update(worked_by=tag, worked_until=now + SENDER_TURN_LEASE))
+
+    def end_turn(self, tag: str, next_due_at: dt.datetime | None) -> None:
+        Sender.objects.filter(pk=self.pk, worked_by=tag).update(worked_by="", worked_until=None, next_due_at=next_due_at)
 
     def clean(self) -> None:
         if self.work_start >= self.work_end:
@@ -1294,21 +1507,23 @@ class SendingAccount(models.Model):
         return self.state == self.State.ACTIVE
 
     def set_state(self, new_state: str, cause: str, resume_at: dt.datetime | None = None) -> None:
-        """Pause or resume the account, recording why."""
+        """Pause or resume the sender, recording why."""
         now = timezone.now()
         with transaction.atomic():
             Event.objects.create(
-                account=self, from_state=self.state, to_state=new_state, cause=cause, at=now
+                sender=self, from_state=self.state, to_state=new_state, cause=cause, at=now
             )
             self.state = new_state
-            self.state_cause = fit(cause, SendingAccount, "state_cause")
+            self.state_cause = fit(cause, Sender, "state_cause")
             self.state_changed_at = now
             self.resume_at = resume_at
             self.save(update_fields=["state", "state_cause", "state_changed_at", "resume_at", "updated_at"])
+        if new_state == self.State.ACTIVE:
+            Sender.objects.filter(pk=self.pk).wake(now)
 
 
 class Event(models.Model):
-    """A state change — of a tracked OutX task, a campaign or the account — and its cause."""
+    """A state change — of a tracked OutX task, a campaign or a sender — and its cause."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     connection_request = models.ForeignKey(
@@ -1317,8 +1532,8 @@ class Event(models.Model):
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
-    account = models.ForeignKey(
-        SendingAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    sender = models.ForeignKey(
+        Sender, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     followup = models.ForeignKey(
         FollowUp, null=True, blank=True, on_delete=models.CASCADE, related_name="events"

@@ -123,7 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "campaigns.context_processors.sending_account",
+                "campaigns.context_processors.stopped_senders",
                 "campaigns.context_processors.limits",
             ],
         },
@@ -258,6 +258,10 @@ AXES_CLIENT_IP_CALLABLE = client_ip_address
 # --- OutX -------------------------------------------------------------------------------
 # The product talks to the sandbox and to the real OutX through the same client; only the
 # base URL and the key differ.
+# Senders' OutX API keys are stored encrypted with these Fernet keys, newest first
+# (campaigns/keys.py; the README says how to make one and rotate). Development derives one
+# from DJANGO_SECRET_KEY when unset; `check --deploy` reports that (outreach.W002).
+OUTREACH_ENCRYPTION_KEYS = env_list("OUTREACH_ENCRYPTION_KEYS", "")
 OUTX_SANDBOX_API_KEY = os.environ.get("OUTX_SANDBOX_API_KEY", "sandbox-key")
 OUTX_BASE_URL = os.environ.get("OUTX_BASE_URL") or (
     f"http://127.0.0.1:{PORT}/outx-sandbox" if OUTX_SANDBOX else "https://api.outx.ai"
