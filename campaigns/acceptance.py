@@ -1,9 +1,9 @@
 """Learning which invitations were accepted, and the safety brake that acts on it.
 
-OutX offers one way to know: its list of the sending account's 1st-degree connections,
-newest first (fetch-connections, RECENTLY_ADDED). A few times an hour the worker reads that
-list, page by page only as far as connections it has not seen before, and marks the sent
-invitations whose invitee appears there as `accepted`.
+OutX offers one way to know: its list of a sender's 1st-degree connections, newest first
+(fetch-connections, RECENTLY_ADDED). A few times an hour the worker reads each sender's list,
+page by page only as far as connections it has not seen before, and marks the invitations that
+sender sent whose invitee appears there as `accepted`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from . import outx, pacing
 from .lifecycle import Clock, TickSummary, ask_status
-from .models import Campaign, ConnectionRequest, SendingAccount, claim_timeout
+from .models import Campaign, ConnectionRequest, Sender, claim_timeout
 from .sending import take_account_wide_answer
 
 logger = logging.getLogger(__name__)
@@ -25,13 +25,13 @@ PAGE_SIZE = 40
 MAX_PAGES = 10
 
 
-def track_acceptances(client: outx.OutxClient, clock: Clock, summary: TickSummary) -> None:
-    """Start a read of the newest connections when one is due, or follow the one under way."""
+def track_acceptances(account: Sender, client: outx.OutxClient, clock: Clock, summary: TickSummary) -> None:
+    """Start a read of the sender's newest connections when one is due, or follow the one under way."""
     now = clock()
-    account = SendingAccount.get()
+    account = Sender.objects.get(pk=account.pk)
     if not account.connections_task_id:
         due = account.next_acceptance_check_at is None or account.next_acceptance_check_at <= now
-        if not due or not ConnectionRequest.objects.filter(state=ConnectionRequest.State.SENT).exists():
+        if not due or not ConnectionRequest.objects.filter(sender=account, state=ConnectionRequest.State.SENT).exists():
             return
         start_connections_page(client, account, clock, start=0, summary=summary)
         return
@@ -39,13 +39,13 @@ def track_acceptances(client: outx.OutxClient, clock: Clock, summary: TickSummar
     if account.connections_next_poll_at and account.connections_next_poll_at > now:
         return
     # Claim this poll: whoever moves the next poll time first asks OutX.
-    claimed = SendingAccount.objects.filter(
+    claimed = Sender.objects.filter(
         pk=account.pk, connections_task_id=account.connections_task_id,
         connections_next_poll_at=account.connections_next_poll_at,
     ).update(connections_next_poll_at=now + claim_timeout())
     if not claimed:
         return
-    answer = ask_status(client, account.connections_task_id, clock, summary)
+    answer = ask_status(client, account, account.connections_task_id, clock, summary)
     if answer.lost is not None:
         finish_check(account, answer.answered_at)  # lost: the next check starts afresh
         return
@@ -57,7 +57,7 @@ def track_acceptances(client: outx.OutxClient, clock: Clock, summary: TickSummar
     status, answered_at = answer.status, answer.answered_at
     if not status.is_finished:
         age = answered_at - (account.connections_task_started_at or answered_at)
-        SendingAccount.objects.filter(pk=account.pk).update(
+        Sender.objects.filter(pk=account.pk).update(
             connections_next_poll_at=answered_at + pacing.next_poll_delay(age)
         )
         return
@@ -68,20 +68,20 @@ def track_acceptances(client: outx.OutxClient, clock: Clock, summary: TickSummar
         summary.problems.append("OutX answered a list of connections we could not read.")
         finish_check(account, answered_at)
         return
-    summary.accepted += mark_accepted(connections, answered_at)
+    summary.accepted += mark_accepted(account, connections, answered_at)
     if needs_next_page(account, connections):
         start_connections_page(client, account, clock, start=account.connections_task_start + PAGE_SIZE, summary=summary)
     else:
         finish_check(account, clock())
-    apply_safety_brakes(clock())
+    apply_safety_brakes(account, clock())
 
 
-def start_connections_page(client: outx.OutxClient, account: SendingAccount, clock: Clock, *, start: int, summary) -> None:
+def start_connections_page(client: outx.OutxClient, account: Sender, clock: Clock, *, start: int, summary) -> None:
     started_at = clock()
     try:
         created = client.fetch_connections(sort_type="RECENTLY_ADDED", start=start, count=PAGE_SIZE)
     except outx.OutxError as error:
-        take_account_wide_answer(error, clock())
+        take_account_wide_answer(account, error, clock())
         summary.problems.append(error.message)
         finish_check(account, clock())  # try again at the next check
         return
@@ -92,10 +92,10 @@ def start_connections_page(client: outx.OutxClient, account: SendingAccount, clo
     }
     if start == 0:
         fields["connections_task_started_at"] = started_at
-    SendingAccount.objects.filter(pk=account.pk).update(**fields)
+    Sender.objects.filter(pk=account.pk).update(**fields)
 
 
-def needs_next_page(account: SendingAccount, connections: list[outx.Connection]) -> bool:
+def needs_next_page(account: Sender, connections: list[outx.Connection]) -> bool:
     """Page on only while the whole page is connections made since the last check."""
     if len(connections) < PAGE_SIZE or account.connections_task_start + PAGE_SIZE >= MAX_PAGES * PAGE_SIZE:
         return False
@@ -107,8 +107,8 @@ def needs_next_page(account: SendingAccount, connections: list[outx.Connection])
     return min(moments) > account.last_acceptance_check_at
 
 
-def finish_check(account: SendingAccount, now: dt.datetime) -> None:
-    SendingAccount.objects.filter(pk=account.pk).update(
+def finish_check(account: Sender, now: dt.datetime) -> None:
+    Sender.objects.filter(pk=account.pk).update(
         connections_task_id="",
         connections_task_start=0,
         connections_next_poll_at=None,
@@ -117,8 +117,8 @@ def finish_check(account: SendingAccount, now: dt.datetime) -> None:
     )
 
 
-def mark_accepted(connections: list[outx.Connection], now: dt.datetime) -> int:
-    """Mark the sent invitations to these connections accepted; returns how many."""
+def mark_accepted(account: Sender, connections: list[outx.Connection], now: dt.datetime) -> int:
+    """Mark the sender's sent invitations to these connections accepted; returns how many."""
     moments: dict[str, dt.datetime | None] = {}
     for connection in connections:
         for key in (connection.profile_urn, connection.profile_url):
@@ -127,7 +127,7 @@ def mark_accepted(connections: list[outx.Connection], now: dt.datetime) -> int:
     if not moments:
         return 0
     accepted = 0
-    invited = ConnectionRequest.objects.filter(state=ConnectionRequest.State.SENT).filter(
+    invited = ConnectionRequest.objects.filter(sender=account, state=ConnectionRequest.State.SENT).filter(
         Q(prospect__profile_urn__in=moments) | Q(prospect__profile_url__in=moments)
     ).select_related("prospect")
     for request in invited:
@@ -140,12 +140,12 @@ def mark_accepted(connections: list[outx.Connection], now: dt.datetime) -> int:
     return accepted
 
 
-def apply_safety_brakes(now: dt.datetime) -> list[Campaign]:
-    """Pause each active campaign whose answered invitations are too rarely accepted."""
-    account = SendingAccount.get()
+def apply_safety_brakes(account: Sender, now: dt.datetime) -> list[Campaign]:
+    """Pause each active campaign sending from this sender whose answered invitations are too
+    rarely accepted."""
     braked = []
-    for campaign in Campaign.objects.filter(state=Campaign.State.ACTIVE).exclude(brake_min_invitations=0):
-        reason = campaign.brake_reason(account, now)
+    for campaign in Campaign.objects.filter(state=Campaign.State.ACTIVE, senders=account).exclude(brake_min_invitations=0):
+        reason = campaign.brake_reason(now)
         if reason:
             campaign.move_to(Campaign.State.PAUSED, reason, paused_cause=reason)
             braked.append(campaign)

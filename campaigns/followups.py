@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from . import outx, pacing
 from .lifecycle import Kind, TickSummary
-from .models import MESSAGE_MAX_LENGTH, Campaign, ConnectionRequest, FollowUp, SendingAccount
+from .models import MESSAGE_MAX_LENGTH, Campaign, ConnectionRequest, FollowUp, Sender
 from .notes import NoteTemplateError, render_note, utf16_length
 from .sending import action_decision
 
@@ -26,14 +26,16 @@ class FollowUps(Kind):
     created_count = "followups"
     sent_cause = "message sent (OutX task completed)."
 
-    def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+    def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
         return action_decision(account, now)
 
-    def may_have_work(self) -> bool:
-        return self.queued().exists()
+    sender_path = "request__sender"
 
-    def next_queued(self, now: dt.datetime, summary: TickSummary) -> FollowUp | None:
-        return self.queued().select_related("request__prospect").order_by("id").first()
+    def may_have_work(self, sender: Sender) -> bool:
+        return self.queued().filter(request__sender=sender).exists()
+
+    def next_queued(self, sender: Sender, now: dt.datetime, summary: TickSummary) -> FollowUp | None:
+        return self.queued().filter(request__sender=sender).select_related("request__prospect").order_by("id").first()
 
     @staticmethod
     def queued():
@@ -46,11 +48,13 @@ class FollowUps(Kind):
 FOLLOW_UPS = FollowUps()
 
 
-def queue_due_followups(now: dt.datetime) -> int:
-    """Queue the follow-ups whose delay after acceptance has passed; returns how many."""
+def queue_due_followups(sender: Sender, now: dt.datetime) -> int:
+    """Queue the sender's follow-ups whose delay after acceptance has passed; returns how many.
+    A follow-up goes out from the sender that invited."""
     accepted = (
         ConnectionRequest.objects.filter(
-            state=ConnectionRequest.State.ACCEPTED, followup__isnull=True, campaign__state=Campaign.State.ACTIVE
+            sender=sender, state=ConnectionRequest.State.ACCEPTED, followup__isnull=True,
+            campaign__state=Campaign.State.ACTIVE,
         )
         .exclude(campaign__followup_template="")
         .select_related("campaign", "prospect")

@@ -1,8 +1,9 @@
 """The invitation as a kind of OutX action: what differs from the shared life in lifecycle.py.
 
-Pacing is the account's: a daily and a rolling weekly cap, working hours, random spacing and
-OutX's hourly advice, shared by every campaign, with campaigns taking turns. Nobody with a
-pending, sent, accepted or uncertain invitation is invited again.
+Pacing is the sender's: a daily and a rolling weekly cap, working hours, random spacing and
+OutX's hourly advice, shared by every campaign it sends for, with campaigns taking turns.
+Nobody with a pending, sent, accepted or uncertain invitation from any of our senders is
+invited again (and the database refuses it, should two senders race for one person).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.db.models import F
 
 from . import outx, pacing
 from .lifecycle import Kind, TickSummary
-from .models import Campaign, ConnectionRequest, SendingAccount
+from .models import Campaign, ConnectionRequest, Sender
 from .notes import check_note
 from .sending import submission_decision
 
@@ -33,20 +34,16 @@ class Invitations(Kind):
     )
     sent_cause = "LinkedIn invitation sent (OutX task completed)."
 
-    def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+    def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
         return submission_decision(account, now)
 
-    def next_queued(self, now: dt.datetime, summary: TickSummary) -> ConnectionRequest | None:
-        """The next fair request, skipping (with the reason) any that must not be sent."""
-        while (request := next_fair_request()) is not None:
-            earlier = ConnectionRequest.objects.already_inviting(request.prospect_id).exclude(pk=request.pk)
-            earlier = earlier.select_related("campaign").first()
-            if earlier is not None:
-                request.move_to(
-                    ConnectionRequest.State.SKIPPED,
-                    f"Already invited in campaign “{earlier.campaign.name}” ({earlier.get_state_display().lower()}).",
-                )
-                summary.skipped += 1
+    def may_have_work(self, sender: Sender) -> bool:
+        return ConnectionRequest.objects.submittable().filter(sender=sender).exists()
+
+    def next_queued(self, sender: Sender, now: dt.datetime, summary: TickSummary) -> ConnectionRequest | None:
+        """The sender's next fair request, skipping (with the reason) any that must not be sent."""
+        while (request := next_fair_request(sender)) is not None:
+            if skip_if_already_invited(request, summary):
                 continue
             checked = check_note(request.note)
             if not checked.within_limit:
@@ -56,6 +53,10 @@ class Invitations(Kind):
             return request
         return None
 
+    def refuse_duplicate(self, item: ConnectionRequest, summary: TickSummary) -> None:
+        if not skip_if_already_invited(item, summary):
+            raise RuntimeError(f"Invitation {item.pk} was refused as a duplicate, yet nobody else invites its prospect.")
+
     def post(self, client: outx.OutxClient, item: ConnectionRequest) -> outx.TaskCreated:
         return client.send_connection_request(item.prospect.profile_urn, item.note)
 
@@ -64,9 +65,25 @@ class Invitations(Kind):
         Campaign.objects.filter(pk=item.campaign_id).update(last_submission_at=now)
 
 
-def next_fair_request() -> ConnectionRequest | None:
-    """The oldest submittable request of the campaign that submitted least recently."""
-    submittable = ConnectionRequest.objects.submittable()
+def skip_if_already_invited(request: ConnectionRequest, summary: TickSummary) -> bool:
+    """Skip `request` if its prospect has (or may have) an invitation from any of our senders,
+    naming the sender and campaign that invited; returns whether it was skipped."""
+    earlier = ConnectionRequest.objects.already_inviting(request.prospect_id).exclude(pk=request.pk)
+    earlier = earlier.select_related("campaign", "sender").first()
+    if earlier is None:
+        return False
+    by = f" by {earlier.sender.name}" if earlier.sender else ""
+    request.move_to(
+        ConnectionRequest.State.SKIPPED,
+        f"Already invited{by} in campaign “{earlier.campaign.name}” ({earlier.get_state_display().lower()}).",
+    )
+    summary.skipped += 1
+    return True
+
+
+def next_fair_request(sender: Sender) -> ConnectionRequest | None:
+    """The sender's oldest submittable request of the campaign that submitted least recently."""
+    submittable = ConnectionRequest.objects.submittable().filter(sender=sender)
     campaign_id = (
         submittable.order_by(F("campaign__last_submission_at").asc(nulls_first=True), "campaign_id")
         .values_list("campaign_id", flat=True)

@@ -3,9 +3,9 @@
 An invitation, a follow-up message and a profile look-up are each a kind of tracked OutX task
 (`OutxTask`). Whatever the kind, the worker:
 
-1. claims the next queued item under a lock on the sending account's row, if the kind's pacing
-   allows, and commits it as `submitting` before the POST (`claim_next`), so that a crash leaves
-   a trace;
+1. claims the next queued item of one sender under a lock on the sender's row, if the kind's
+   pacing allows, and commits it as `submitting` before the POST (`claim_next`), so that a crash
+   leaves a trace;
 2. makes the POST and gives OutX's answer its effect (`submit`): a task → `pending`; a 400 →
    `failed`; an account-wide refusal → back in the queue and the account paused; no answer →
    `uncertain` (never sent again by itself), or back in the queue when the POST certainly never
@@ -15,7 +15,8 @@ An invitation, a follow-up message and a profile look-up are each a kind of trac
 4. turns claims whose worker died mid-call `uncertain` (`recover_abandoned`).
 
 A `Kind` says only what differs: which items are next, which pacing applies, which OutX call to
-make and what a completed output means.
+make and what a completed output means. Everything here works on one sender at a time: its
+items, its budget, its key; an account-wide refusal stops that sender only.
 
 Time is taken when it happens: every stored "next time" counts from the moment OutX answered,
 read from the pass's clock after the call, never from the start of the pass.
@@ -28,17 +29,18 @@ import logging
 import os
 import socket
 import json
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import capfirst
 
 from . import outx, pacing
-from .models import OutxTask, SendingAccount, TaskState, claim_timeout
+from .models import OutxTask, Sender, TaskState, claim_timeout
 from .sending import CALLS_STOPPED, take_account_wide_answer
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,8 @@ class Kind:
     the methods that raise NotImplementedError; the rest are defaults most kinds keep."""
 
     model: type[OutxTask]
+    # How an item of this kind names the sender it goes out from.
+    sender_path = "sender"
     label: str  # names the item in the causes of OutX's answers: "Invitation", "Follow-up"
     created_count: str  # the TickSummary field counting the tasks OutX created
     # Which of the account's clocks spaces this kind's POSTs out.
@@ -121,18 +125,27 @@ class Kind:
         """A cause in this kind's words: "Follow-up: …", or plain for an invitation."""
         return capfirst(f"{self.model.cause_prefix}{text}")
 
-    def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+    def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
         raise NotImplementedError
 
-    def may_have_work(self) -> bool:
-        """A cheap look, before the account's lock and the pacing counts: False when nothing
+    def may_have_work(self, sender: Sender) -> bool:
+        """A cheap look, before the sender's lock and the pacing counts: False when nothing
         of this kind can be waiting (most passes have no follow-up or look-up to send)."""
         return True
 
-    def next_queued(self, now: dt.datetime, summary: TickSummary) -> OutxTask | None:
-        """The next item to submit, under the account's lock; skip (with the reason) any that
-        must not be sent."""
+    def next_queued(self, sender: Sender, now: dt.datetime, summary: TickSummary) -> OutxTask | None:
+        """The sender's next item to submit, under the sender's lock; skip (with the reason)
+        any that must not be sent."""
         raise NotImplementedError
+
+    def refuse_duplicate(self, item: OutxTask, summary: TickSummary) -> None:
+        """The database refused to claim `item`: another worker is sending the same action
+        right now (the one-invitation-per-person rule). Take it out of the queue, saying why."""
+        raise NotImplementedError
+
+    def of_sender(self, sender: Sender):
+        """This kind's items that go out from `sender`."""
+        return self.model.objects.filter(**{self.sender_path: sender})
 
     def post(self, client: outx.OutxClient, item: OutxTask) -> outx.TaskCreated:
         raise NotImplementedError
@@ -165,23 +178,23 @@ class Kind:
 @dataclass(frozen=True)
 class Claim:
     item: OutxTask
-    account_id: int
+    sender: Sender
     spacing: dt.timedelta  # the random gap drawn for this POST: counted again from OutX's answer
 
 
-def lock_account() -> SendingAccount | None:
-    """The sending account's row, locked until the transaction ends; None if another worker
-    holds it (it is deciding a submission right now). On SQLite the IMMEDIATE transaction
-    already serialises writers."""
-    return SendingAccount.objects.select_for_update(skip_locked=True).filter(pk=SendingAccount.get().pk).first()
+def lock_sender(sender: Sender) -> Sender | None:
+    """The sender's row, locked until the transaction ends; None if another worker holds it
+    (it is deciding a submission right now). On SQLite the IMMEDIATE transaction already
+    serialises writers."""
+    return Sender.objects.select_for_update(skip_locked=True).filter(pk=sender.pk).first()
 
 
-def claim_next(kind: Kind, clock: Clock, summary: TickSummary) -> Claim | None:
-    """Take the next item pacing allows: mark it `submitting` and commit, or return None."""
-    if not kind.may_have_work():
+def claim_next(kind: Kind, sender: Sender, clock: Clock, summary: TickSummary) -> Claim | None:
+    """Take the sender's next item pacing allows: mark it `submitting` and commit, or return None."""
+    if not kind.may_have_work(sender):
         return None
     with transaction.atomic():
-        account = lock_account()
+        account = lock_sender(sender)
         if account is None:
             return None
         now = clock()
@@ -190,31 +203,42 @@ def claim_next(kind: Kind, clock: Clock, summary: TickSummary) -> Claim | None:
             if kind.reports_to_summary:
                 summary.waiting = decision.reason
             return None
-        item = kind.next_queued(now, summary)
-        if item is None:
-            return None
-        claimed = item.move_to(
-            TaskState.SUBMITTING, kind.says("submitting to OutX."),
-            submitted_at=now, claimed_by=claim_tag(), claimed_at=now, attempts=item.attempts + 1,
-        )
-        if not claimed:
-            return None
+        while True:
+            item = kind.next_queued(account, now, summary)
+            if item is None:
+                return None
+            try:
+                with transaction.atomic():
+                    claimed = item.move_to(
+                        TaskState.SUBMITTING, kind.says("submitting to OutX."),
+                        submitted_at=now, claimed_by=claim_tag(), claimed_at=now, attempts=item.attempts + 1,
+                    )
+            except IntegrityError:
+                kind.refuse_duplicate(item, summary)
+                continue
+            if not claimed:
+                return None
+            break
         spacing = pacing.spacing_after_submission(account)
         setattr(account, kind.spacing_field, now + spacing)
         account.save(update_fields=[kind.spacing_field, "updated_at"])
         kind.after_claim(item, now)
-    return Claim(item, account.pk, spacing)
+    return Claim(item, account, spacing)
 
 
 # --- 2. Submit ----------------------------------------------------------------------------------
 
 
-def submit_due(kind: Kind, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int | None = None) -> bool:
-    """Submit what pacing allows, one claim at a time. Returns False if OutX was in trouble
-    (the pass then submits nothing more)."""
+def submit_due(
+    kind: Kind, sender: Sender, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int | None = None,
+    deadline: float | None = None,
+) -> bool:
+    """Submit what the sender's pacing allows, one claim at a time, until `deadline` (a
+    time.monotonic() moment) if given. Returns False if OutX was in trouble (the pass then
+    submits nothing more for this sender)."""
     submitted = 0
-    while limit is None or submitted < limit:
-        claim = claim_next(kind, clock, summary)
+    while (limit is None or submitted < limit) and not past(deadline):
+        claim = claim_next(kind, sender, clock, summary)
         if claim is None:
             return True
         with one_item(kind, claim.item, summary):
@@ -241,7 +265,7 @@ def submit(kind: Kind, claim: Claim, client: outx.OutxClient, clock: Clock, summ
     except outx.OutxError as error:
         answered_at = clock()
         space_from(kind, claim, answered_at)
-        return record_refusal(kind, item, error, answered_at, summary)
+        return record_refusal(kind, claim.sender, item, error, answered_at, summary)
     answered_at = clock()
     space_from(kind, claim, answered_at)
     moved = item.move_to(
@@ -261,7 +285,9 @@ def submit(kind: Kind, claim: Claim, client: outx.OutxClient, clock: Clock, summ
     return True
 
 
-def record_refusal(kind: Kind, item: OutxTask, error: outx.OutxError, answered_at: dt.datetime, summary: TickSummary) -> bool:
+def record_refusal(
+    kind: Kind, sender: Sender, item: OutxTask, error: outx.OutxError, answered_at: dt.datetime, summary: TickSummary
+) -> bool:
     """A POST that created no task we know of: a 400 fails the item; an account-wide answer, or
     a call that never reached OutX, puts it back in the queue; otherwise OutX may or may not
     have it, and only a person may send it again (unless the kind may safely be sent twice)."""
@@ -272,7 +298,7 @@ def record_refusal(kind: Kind, item: OutxTask, error: outx.OutxError, answered_a
         kind.after_failure(item, error.message)
         return True
     summary.problems.append(error.message)
-    if take_account_wide_answer(error, answered_at):
+    if take_account_wide_answer(sender, error, answered_at):
         cause = f"{label}: not submitted, OutX answered {error.status_code} ({error.message}); it waits in the queue."
     elif not error.may_have_reached_outx:
         cause = f"{label}: could not reach OutX ({error.message}); nothing was sent, it waits in the queue."
@@ -295,7 +321,11 @@ def space_from(kind: Kind, claim: Claim, answered_at: dt.datetime) -> None:
     """Count the gap before the next POST from OutX's answer, not from the claim: a slow answer
     must not shorten it. Never moves the next moment earlier."""
     name, next_at = kind.spacing_field, answered_at + claim.spacing
-    SendingAccount.objects.filter(pk=claim.account_id, **{f"{name}__lt": next_at}).update(**{name: next_at})
+    Sender.objects.filter(pk=claim.sender.pk, **{f"{name}__lt": next_at}).update(**{name: next_at})
+
+
+def past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 # --- 3. Poll ------------------------------------------------------------------------------------
@@ -312,9 +342,9 @@ class StatusAnswer:
     error: outx.OutxError | None = None  # the call failed; ask again later
 
 
-def ask_status(client: outx.OutxClient, task_id: str, clock: Clock, summary: TickSummary) -> StatusAnswer:
-    """Ask OutX how a task stands, with the one rule for what a failed status call means: an
-    account-wide refusal pauses the account; anything else is asked again later."""
+def ask_status(client: outx.OutxClient, sender: Sender, task_id: str, clock: Clock, summary: TickSummary) -> StatusAnswer:
+    """Ask OutX how one of the sender's tasks stands, with the one rule for what a failed status
+    call means: an account-wide refusal pauses the sender; anything else is asked again later."""
     summary.polls += 1
     try:
         status = client.get_task_status(task_id)
@@ -325,33 +355,43 @@ def ask_status(client: outx.OutxClient, task_id: str, clock: Clock, summary: Tic
         return StatusAnswer(clock(), unreadable=error)
     except outx.OutxError as error:
         answered_at = clock()
-        take_account_wide_answer(error, answered_at)
+        take_account_wide_answer(sender, error, answered_at)
         summary.problems.append(error.message)
         return StatusAnswer(answered_at, error=error)
     return StatusAnswer(clock(), status=status)
 
 
-def claim_due_polls(model: type[OutxTask], now: dt.datetime, limit: int) -> list[OutxTask]:
-    """Take the due pending items for this worker by moving their next poll past a lease."""
-    if not model.objects.due_for_poll(now).exists():
+def claim_due_polls(kind: Kind, sender: Sender, now: dt.datetime, limit: int) -> list[OutxTask]:
+    """Take the sender's due pending items for this worker by moving their next poll past a lease."""
+    if not kind.of_sender(sender).due_for_poll(now).exists():
         return []  # nothing due: no write lock taken (SQLite's transactions here are IMMEDIATE)
     with transaction.atomic():
-        due = list(model.objects.select_for_update(skip_locked=True).due_for_poll(now).order_by("next_poll_at")[:limit])
-        model.objects.filter(pk__in=[item.pk for item in due]).update(next_poll_at=now + claim_timeout())
+        due = list(
+            # Lock the items only, not the rows a kind joins to name its sender (a follow-up's request).
+            kind.of_sender(sender).select_for_update(skip_locked=True, of=("self",))
+            .due_for_poll(now).order_by("next_poll_at")[:limit]
+        )
+        kind.model.objects.filter(pk__in=[item.pk for item in due]).update(next_poll_at=now + claim_timeout())
     return due
 
 
-def poll_due(kind: Kind, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int) -> None:
-    for item in claim_due_polls(kind.model, clock(), limit):
+def poll_due(
+    kind: Kind, sender: Sender, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int,
+    deadline: float | None = None,
+) -> None:
+    for item in claim_due_polls(kind, sender, clock(), limit):
+        if past(deadline):
+            # The pass has had its time; the claimed polls come due again once their lease ends.
+            return
         with one_item(kind, item, summary):
-            poll(kind, item, client, clock, summary)
-        if SendingAccount.get().state in CALLS_STOPPED:
+            poll(kind, sender, item, client, clock, summary)
+        if Sender.objects.filter(pk=sender.pk, state__in=CALLS_STOPPED).exists():
             # Every further call would be refused too; the claimed polls come due again later.
             return
 
 
-def poll(kind: Kind, item: OutxTask, client: outx.OutxClient, clock: Clock, summary: TickSummary) -> None:
-    answer = ask_status(client, item.outx_task_id, clock, summary)
+def poll(kind: Kind, sender: Sender, item: OutxTask, client: outx.OutxClient, clock: Clock, summary: TickSummary) -> None:
+    answer = ask_status(client, sender, item.outx_task_id, clock, summary)
     poll_count = item.poll_count + 1
     if answer.lost is not None:
         lose(kind, item, answer.lost, poll_count, summary)
@@ -437,9 +477,9 @@ def one_item(kind: Kind, item: OutxTask, summary: TickSummary):
 # --- 4. Recover ---------------------------------------------------------------------------------
 
 
-def recover_abandoned(kind: Kind, now: dt.datetime, summary: TickSummary) -> None:
-    """An item left `submitting` longer than any call can take lost its worker mid-call."""
-    for item in kind.model.objects.abandoned(now):
+def recover_abandoned(kind: Kind, sender: Sender, now: dt.datetime, summary: TickSummary) -> None:
+    """An item of the sender left `submitting` longer than any call can take lost its worker mid-call."""
+    for item in kind.of_sender(sender).abandoned(now):
         if kind.resend_when_unsure:
             item.move_to(TaskState.QUEUED, kind.says(kind.abandoned_cause), claimed_by="", claimed_at=None, submitted_at=None)
             continue

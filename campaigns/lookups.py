@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from . import outx, pacing
 from .lifecycle import Kind, TickSummary
 from .linkedin import InvalidProfile, profile_slug
-from .models import Campaign, ConnectionRequest, ProfileLookup, Prospect, SendingAccount, fit
+from .models import Campaign, ConnectionRequest, ProfileLookup, Prospect, Sender, fit
 from .sending import lookup_decision
 
 
@@ -30,20 +31,36 @@ class Lookups(Kind):
     def says(self, text: str) -> str:
         return super().says(f"profile look-up: {text}")
 
-    def decision(self, account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+    def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
         return lookup_decision(account, now)
 
-    def may_have_work(self) -> bool:
-        return Prospect.objects.waiting_for_urn().exists()
+    def may_have_work(self, sender: Sender) -> bool:
+        return Prospect.objects.waiting_for_urn(sender).exists()
 
-    def next_queued(self, now: dt.datetime, summary: TickSummary) -> ProfileLookup | None:
-        """A look-up sent back to the queue, else a new one for the first prospect needing it."""
+    def next_queued(self, sender: Sender, now: dt.datetime, summary: TickSummary) -> ProfileLookup | None:
+        """A look-up of the sender's sent back to the queue, else a new one for the first
+        prospect waiting in the sender's queue (one look-up per prospect, on whichever sender
+        needs it first)."""
         waiting = Prospect.objects.waiting_for_urn()
-        lookup = ProfileLookup.objects.filter(state=ProfileLookup.State.QUEUED, prospect__in=waiting).order_by("id").first()
+        lookup = (
+            ProfileLookup.objects.filter(state=ProfileLookup.State.QUEUED, prospect__in=waiting)
+            .filter(Q(sender=sender) | Q(sender__isnull=True))
+            .order_by("id")
+            .first()
+        )
         if lookup is not None:
+            if lookup.sender_id is None:
+                ProfileLookup.objects.filter(pk=lookup.pk).update(sender=sender)
+                lookup.sender = sender
             return lookup
-        prospect = Prospect.objects.needing_lookup().order_by("id").first()
-        return ProfileLookup.objects.create(prospect=prospect) if prospect is not None else None
+        prospect = Prospect.objects.needing_lookup(sender).order_by("id").first()
+        if prospect is None:
+            return None
+        try:
+            with transaction.atomic():
+                return ProfileLookup.objects.create(prospect=prospect, sender=sender)
+        except IntegrityError:
+            return None  # another sender's worker is looking this person up
 
     def post(self, client: outx.OutxClient, item: ProfileLookup) -> outx.TaskCreated:
         try:

@@ -480,11 +480,17 @@ def describe_output(output) -> str:
     return clean_text(f"output {output!r}")
 
 
-def get_client(**kwargs) -> OutxClient:
-    """The client for the configured OutX (or the sandbox standing in for it)."""
+def client_for(sender, **kwargs) -> OutxClient:
+    """The client that acts as `sender`: the configured OutX, with the sender's own key."""
+    return get_client(api_key=sender.api_key, **kwargs)
+
+
+def get_client(*, api_key: str | None = None, **kwargs) -> OutxClient:
+    """The client for the configured OutX (or the sandbox standing in for it), with `api_key`
+    or else OUTX_API_KEY."""
     return OutxClient(
         settings.OUTX_BASE_URL,
-        settings.OUTX_API_KEY,
+        settings.OUTX_API_KEY if api_key is None else api_key,
         connect_timeout=settings.OUTX_CONNECT_TIMEOUT,
         read_timeout=settings.OUTX_READ_TIMEOUT,
         **kwargs,

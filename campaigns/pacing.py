@@ -29,6 +29,10 @@ class Decision:
     reason: str = ""
     retry_at: dt.datetime | None = None
 
+    def moment_or(self, now: dt.datetime) -> dt.datetime | None:
+        """When to try again: now if allowed; `retry_at`; None if only a person can change it."""
+        return now if self.allowed else self.retry_at
+
 
 def local_day_start(now: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     local = now.astimezone(tz)

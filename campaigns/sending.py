@@ -1,28 +1,33 @@
-"""The sending account's shared rules, used by every kind of LinkedIn action the worker takes:
-what counts against its budget, whether it may act now, what OutX's account-wide refusals
-(401, 404 no admin, 403, 429) do to it, and when a pause ends."""
+"""A sender's shared rules, used by every kind of LinkedIn action the worker takes: what counts
+against its budget, whether it may act now, what OutX's account-wide refusals (401, 404 no
+admin, 403, 429) do to it, and when a pause ends. Each sender is one LinkedIn account: its
+budget, pace and state are its own, and one sender's trouble never touches another."""
 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
-
+import functools
 import logging
+import operator
+import zoneinfo
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
 
 from . import outx, pacing
-from .models import ConnectionRequest, FollowUp, SendingAccount
+from .models import ConnectionRequest, FollowUp, Sender
 
 ACCOUNT_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline, outx.OutxRateLimited)
 # Account states in which OutX would refuse every call, not only invitations.
-CALLS_STOPPED = (SendingAccount.State.INVALID_KEY, SendingAccount.State.NO_ADMIN, SendingAccount.State.EXTENSION_OFFLINE)
+CALLS_STOPPED = (Sender.State.INVALID_KEY, Sender.State.NO_ADMIN, Sender.State.EXTENSION_OFFLINE)
 HOUR = dt.timedelta(hours=1)
 
 logger = logging.getLogger(__name__)
 
 
-def budget_used(account: SendingAccount, now: dt.datetime) -> tuple[int, int]:
-    """Submissions since midnight in the team's time zone, and in the rolling last 7 days."""
-    spending = ConnectionRequest.objects.spending_budget()
+def budget_used(account: Sender, now: dt.datetime) -> tuple[int, int]:
+    """The sender's submissions since midnight in its time zone, and in the rolling last 7 days."""
+    spending = ConnectionRequest.objects.spending_budget().filter(sender=account)
     today_start = pacing.local_day_start(now, zoneinfo.ZoneInfo(account.time_zone))
     return (
         spending.filter(submitted_at__gte=today_start).count(),
@@ -30,15 +35,53 @@ def budget_used(account: SendingAccount, now: dt.datetime) -> tuple[int, int]:
     )
 
 
-def actions_last_hour(now: dt.datetime) -> int:
-    """Invitations and follow-up messages submitted in the last hour (OutX's ~50 an hour)."""
-    invitations = ConnectionRequest.objects.spending_budget().filter(submitted_at__gt=now - HOUR).count()
-    messages = FollowUp.objects.filter(submitted_at__gt=now - HOUR).exclude(state=FollowUp.State.FAILED).count()
+@dataclass(frozen=True)
+class TeamTotal:
+    """The team's submissions against the sum of its senders' caps."""
+
+    senders: int  # working senders
+    sent_today: int
+    sent_this_week: int
+    daily_limit: int
+    weekly_limit: int
+
+
+def team_budget_used(senders: list[Sender], now: dt.datetime) -> TeamTotal:
+    """The working senders' submissions in one query: today as each sender's cap counts it
+    (from midnight in its own time zone), and over the rolling last 7 days."""
+    if not senders:
+        return TeamTotal(0, 0, 0, 0, 0)
+    today = functools.reduce(operator.or_, (
+        Q(sender_id=sender.pk, submitted_at__gte=pacing.local_day_start(now, zoneinfo.ZoneInfo(sender.time_zone)))
+        for sender in senders
+    ))
+    values = (
+        ConnectionRequest.objects.spending_budget()
+        .filter(sender_id__in=[sender.pk for sender in senders])
+        .aggregate(
+            today=Count("id", filter=today),
+            week=Count("id", filter=Q(submitted_at__gt=now - pacing.WEEK)),
+        )
+    )
+    return TeamTotal(
+        len(senders), values["today"], values["week"],
+        sum(sender.daily_limit for sender in senders), sum(sender.weekly_limit for sender in senders),
+    )
+
+
+def actions_last_hour(account: Sender, now: dt.datetime) -> int:
+    """The sender's invitations and follow-up messages submitted in the last hour (OutX's ~50 an hour)."""
+    invitations = ConnectionRequest.objects.spending_budget().filter(sender=account, submitted_at__gt=now - HOUR).count()
+    messages = (
+        FollowUp.objects.filter(request__sender=account, submitted_at__gt=now - HOUR)
+        .exclude(state=FollowUp.State.FAILED)
+        .count()
+    )
     return invitations + messages
 
 
 def submission_decision(
-    account: SendingAccount, now: dt.datetime, used: tuple[int, int] | None = None
+    account: Sender, now: dt.datetime, used: tuple[int, int] | None = None
 ) -> pacing.Decision:
     """Whether an invitation may be submitted now, and if not, why (for a person to read).
 
@@ -48,23 +91,23 @@ def submission_decision(
     if sent_this_week >= account.weekly_limit > 0:
         oldest_counted = (
             ConnectionRequest.objects.spending_budget()
-            .filter(submitted_at__gt=now - pacing.WEEK)
+            .filter(sender=account, submitted_at__gt=now - pacing.WEEK)
             .order_by("submitted_at")
             .values_list("submitted_at", flat=True)[sent_this_week - account.weekly_limit]
         )
         week_frees_at = oldest_counted + pacing.WEEK
     return pacing.submission_decision(
         account, now, sent_today=sent_today, sent_this_week=sent_this_week,
-        week_frees_at=week_frees_at, actions_last_hour=actions_last_hour(now),
+        week_frees_at=week_frees_at, actions_last_hour=actions_last_hour(account, now),
     )
 
 
-def action_decision(account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+def action_decision(account: Sender, now: dt.datetime) -> pacing.Decision:
     """Whether a follow-up message may be submitted now: no invitation caps, the rest alike."""
-    return pacing.action_decision(account, now, actions_last_hour=actions_last_hour(now))
+    return pacing.action_decision(account, now, actions_last_hour=actions_last_hour(account, now))
 
 
-def lookup_decision(account: SendingAccount, now: dt.datetime) -> pacing.Decision:
+def lookup_decision(account: Sender, now: dt.datetime) -> pacing.Decision:
     """Whether a profile look-up may be submitted now: the account sends and is inside its
     working hours; look-ups are spaced on their own clock, so they never hold invitations up."""
     if not account.is_sending or pacing.next_working_moment(account, now) > now:
@@ -74,47 +117,48 @@ def lookup_decision(account: SendingAccount, now: dt.datetime) -> pacing.Decisio
     return pacing.Decision(True)
 
 
-def take_account_wide_answer(error: outx.OutxError, now: dt.datetime) -> bool:
-    """The one rule for an answer that concerns the whole account, wherever it arrives (a POST,
-    a status call, a check): 401 and 404 no admin stop every call, 403 pauses until the
-    extension is back, 429 pauses until the weekly window frees budget. Returns whether
-    `error` was such an answer."""
+def take_account_wide_answer(account: Sender, error: outx.OutxError, now: dt.datetime) -> bool:
+    """The one rule for an answer that concerns the sender's whole account, wherever it arrives
+    (a POST, a status call, a check): 401 and 404 no admin stop every call, 403 pauses until
+    the extension is back, 429 pauses until the weekly window frees budget. Only this sender
+    stops. Returns whether `error` was such an answer."""
     if not isinstance(error, ACCOUNT_ERRORS):
         return False
-    account = SendingAccount.get()
+    account = Sender.objects.get(pk=account.pk)
     if isinstance(error, outx.OutxUnauthorized):
-        new_state, resume_at = SendingAccount.State.INVALID_KEY, None
+        new_state, resume_at = Sender.State.INVALID_KEY, None
         cause = (
-            f"OutX rejected the API key ({error.message}). An admin must correct OUTX_API_KEY; "
-            "no calls are made to OutX until then."
+            f"OutX rejected {account.name}'s API key ({error.message}). An admin must enter a "
+            "correct key and resume it; no calls are made to OutX for it until then."
         )
     elif isinstance(error, outx.OutxNoAdmin):
-        new_state, resume_at = SendingAccount.State.NO_ADMIN, None
+        new_state, resume_at = Sender.State.NO_ADMIN, None
         cause = (
-            f"OutX found no admin in the team ({error.message}). An admin must fix the OutX team; "
-            "no calls are made to OutX until then."
+            f"OutX found no admin in {account.name}'s team ({error.message}). An admin must fix the "
+            "OutX team and resume it; no calls are made to OutX for it until then."
         )
     elif isinstance(error, outx.OutxExtensionOffline):
-        new_state = SendingAccount.State.EXTENSION_OFFLINE
+        new_state = Sender.State.EXTENSION_OFFLINE
         resume_at = now + dt.timedelta(seconds=account.offline_recheck_seconds)
         cause = (
-            "Waiting for the OutX extension to come online: no team member's extension has been "
-            f"active in the last 48 hours. Checking again every {account.offline_recheck_seconds} seconds."
+            f"Waiting for the OutX extension of {account.name} to come online: no team member's "
+            "extension has been active in the last 48 hours. Checking again every "
+            f"{account.offline_recheck_seconds} seconds."
         )
     else:  # 429
-        new_state, resume_at = SendingAccount.State.LIMIT_REACHED, weekly_window_frees_at(now)
+        new_state, resume_at = Sender.State.LIMIT_REACHED, weekly_window_frees_at(account, now)
         local = resume_at.astimezone(zoneinfo.ZoneInfo(account.time_zone))
-        cause = f"Account paused: LinkedIn invitation limit reached, resumes around {local:%a %d %b %H:%M %Z}."
+        cause = f"{account.name} paused: LinkedIn invitation limit reached, resumes around {local:%a %d %b %H:%M %Z}."
     if account.state != new_state:
         account.set_state(new_state, cause, resume_at=resume_at)
     return True
 
 
-def weekly_window_frees_at(now: dt.datetime) -> dt.datetime:
-    """When the oldest submission of the last 7 days leaves the window (LinkedIn's cap is weekly)."""
+def weekly_window_frees_at(account: Sender, now: dt.datetime) -> dt.datetime:
+    """When the sender's oldest submission of the last 7 days leaves the window (LinkedIn's cap is weekly)."""
     oldest = (
         ConnectionRequest.objects.spending_budget()
-        .filter(submitted_at__gt=now - pacing.WEEK)
+        .filter(sender=account, submitted_at__gt=now - pacing.WEEK)
         .order_by("submitted_at")
         .values_list("submitted_at", flat=True)
         .first()
@@ -122,14 +166,14 @@ def weekly_window_frees_at(now: dt.datetime) -> dt.datetime:
     return (oldest + pacing.WEEK) if oldest else now + dt.timedelta(days=1)
 
 
-def resume_account_if_due(client: outx.OutxClient, now: dt.datetime) -> SendingAccount:
+def resume_account_if_due(account: Sender, client: outx.OutxClient, now: dt.datetime) -> Sender:
     """Resume a pause whose time has come: 429 after the window frees, 403 once OutX answers."""
-    account = SendingAccount.get()
+    account = Sender.objects.get(pk=account.pk)
     if account.resume_at is None or account.resume_at > now:
         return account
-    if account.state == SendingAccount.State.LIMIT_REACHED:
-        account.set_state(SendingAccount.State.ACTIVE, "The 7-day window has freed invitation budget; sending resumes.")
-    elif account.state == SendingAccount.State.EXTENSION_OFFLINE:
+    if account.state == Sender.State.LIMIT_REACHED:
+        account.set_state(Sender.State.ACTIVE, "The 7-day window has freed invitation budget; sending resumes.")
+    elif account.state == Sender.State.EXTENSION_OFFLINE:
         try:
             client.check_connection()
         except outx.OutxExtensionOffline:
@@ -137,8 +181,8 @@ def resume_account_if_due(client: outx.OutxClient, now: dt.datetime) -> SendingA
             account.save(update_fields=["resume_at", "updated_at"])
             return account
         except outx.OutxError as error:
-            if not take_account_wide_answer(error, now):
-                logger.warning("Checking whether the OutX extension is back failed: %s", error)
-            return SendingAccount.get()
-        account.set_state(SendingAccount.State.ACTIVE, "The OutX extension is online again; sending resumes.")
-    return SendingAccount.get()
+            if not take_account_wide_answer(account, error, now):
+                logger.warning("Checking whether the OutX extension of sender %s is back failed: %s", account.pk, error)
+            return Sender.objects.get(pk=account.pk)
+        account.set_state(Sender.State.ACTIVE, "The OutX extension is online again; sending resumes.")
+    return Sender.objects.get(pk=account.pk)

@@ -1,11 +1,19 @@
-"""The worker's pass: the README's steps, one call each, each step in its own module.
+"""The worker: a dispatcher that hands out senders, and one sender's pass, in the README's steps.
 
-One pass is `run_tick()`; the django-q2 schedule (campaigns.tasks) and `manage.py
-outreach_tick` both call it. Every kind of OutX action lives the one life written in
-lifecycle.py, so everything here is safe to run in several processes at once: submissions are
-decided and claimed under a lock on the sending account's row (the budget is per account), polls
-are claimed row by row, and an item is committed as `submitting` before its POST, so a crash
-leaves a trace that becomes `uncertain`, never a second invitation.
+Each sender is one LinkedIn account with its own budget and key, so the work scales out by
+sender. The django-q2 schedule (campaigns.tasks) runs `dispatch_loop` every minute: about once a
+second it finds the senders whose work is due, by the index on `Sender.next_due_at`, and
+enqueues one `work_sender` task for each. Any worker process of any cluster, on any machine,
+may take it. A pass takes a turn on its sender first (`Sender.take_turn`, locked with
+skip_locked), so one sender is never worked by two processes at once; other senders go on in
+parallel, and a slow or failing one delays nobody else. A pass ends by storing when its
+sender next has work: idle senders stay out of the dispatcher's way.
+
+Every kind of OutX action lives the one life written in lifecycle.py, so everything here is
+also safe should two passes overlap: submissions are decided and claimed under a lock on the
+sender's row, polls are claimed row by row, and an item is committed as `submitting` before
+its POST, so a crash leaves a trace that becomes `uncertain`, never a second invitation.
+`run_tick()` is every sender's pass in turn, in this process (`manage.py outreach_tick`, tests).
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ import os
 import time
 from contextlib import contextmanager
 
+from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from . import lifecycle, outx
@@ -24,8 +34,8 @@ from .followups import FOLLOW_UPS, queue_due_followups
 from .invitations import INVITATIONS
 from .lifecycle import Clock, TickSummary
 from .lookups import LOOKUPS
-from .models import Campaign, ConnectionRequest, FollowUp, ProfileLookup, SendingAccount, TaskState
-from .sending import CALLS_STOPPED, resume_account_if_due
+from .models import Campaign, ConnectionRequest, FollowUp, Prospect, Sender, TaskState, claim_timeout
+from .sending import CALLS_STOPPED, action_decision, lookup_decision, resume_account_if_due, submission_decision
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +43,17 @@ KINDS = (INVITATIONS, FOLLOW_UPS, LOOKUPS)
 # Status calls per kind in one pass, at most.
 MAX_LOOKUP_POLLS = 50
 MAX_FOLLOWUP_POLLS = 200
+# A sender with work waits at most this long for its next pass, even if its next moment was
+# computed later: a safety net should a wake-up be missed.
+LONGEST_NAP = dt.timedelta(minutes=15)
+# A dispatched sender is not handed out again for this long, unless its pass ends sooner.
+DISPATCH_LEASE = dt.timedelta(minutes=3)
+# How many senders one look of the dispatcher hands out, at most.
+DISPATCH_BATCH = 500
+# A pass submits and polls for at most this long, then hands its sender back (the rest is due
+# at once, and comes in the next pass): well within django-q2's task timeout (120 s), so a
+# sender with a slow OutX is never killed mid-call, and other senders get their turn.
+PASS_SECONDS = 50
 
 
 def run_tick(
@@ -43,55 +64,96 @@ def run_tick(
     max_submissions: int | None = None,
     max_polls: int = 500,
 ) -> TickSummary:
-    """One pass, in the README's order. `clock` tells the time whenever a step needs it (each
-    "next time" counts from when OutX answered); `now` fixes it, for tests and the benchmark's
-    simulated clock."""
+    """Every working sender's pass in turn, in this process. `clock` tells the time whenever a
+    step needs it (each "next time" counts from when OutX answered); `now` fixes it, for tests
+    and the benchmark's simulated clock. `client`, for tests, talks to OutX for every sender."""
     clock = clock or ((lambda: now) if now is not None else timezone.now)
     summary = TickSummary()
-    own_client = client is None
-    client = client or outx.get_client()
-    try:
-        # 1. Claims whose worker died mid-call become uncertain (look-ups are asked again).
-        for kind in KINDS:
-            with step(summary, "recovering abandoned claims"):
-                lifecycle.recover_abandoned(kind, clock(), summary)
-        account = SendingAccount.get()
-        if account.state in (SendingAccount.State.INVALID_KEY, SendingAccount.State.NO_ADMIN):
-            # OutX refused us as a team: no call can succeed until an admin fixes it and resumes.
-            summary.waiting = account.state_cause
-            return summary
-        # 2. A pause whose time has come ends.
-        with step(summary, "resuming the account"):
-            resume_account_if_due(client, clock())
-        account = SendingAccount.get()
-        if account.state in CALLS_STOPPED:
-            summary.waiting = account.state_cause  # every call would be refused
-            return summary
-        # 3. Prospects known only by URL get their URN.
-        with step(summary, "profile look-ups"):
-            lifecycle.poll_due(LOOKUPS, client, clock, summary, MAX_LOOKUP_POLLS)
-            lifecycle.submit_due(LOOKUPS, client, clock, summary, limit=1)
-        # 4. Follow-ups first (they answer an acceptance and share the spacing), then invitations.
-        with step(summary, "follow-ups"):
-            queue_due_followups(clock())
-        followups_went_well = False
-        with step(summary, "submitting follow-ups"):
-            followups_went_well = lifecycle.submit_due(FOLLOW_UPS, client, clock, summary)
-        if followups_went_well:
-            with step(summary, "submitting invitations"):
-                lifecycle.submit_due(INVITATIONS, client, clock, summary, limit=max_submissions)
-        # 5. Poll what is due.
-        with step(summary, "polling invitations"):
-            lifecycle.poll_due(INVITATIONS, client, clock, summary, max_polls)
-        with step(summary, "polling follow-ups"):
-            lifecycle.poll_due(FOLLOW_UPS, client, clock, summary, MAX_FOLLOWUP_POLLS)
-        # 6. Read the newest connections when due: acceptances, then the safety brake.
-        with step(summary, "reading the newest connections"):
-            track_acceptances(client, clock, summary)
-    finally:
-        if own_client:
-            client.close()
+    for sender in Sender.objects.working().order_by("pk"):
+        summary.add(
+            work_sender(sender, clock=clock, client=client, max_submissions=max_submissions, max_polls=max_polls)
+        )
     return summary
+
+
+def work_sender(
+    sender: Sender,
+    *,
+    clock: Clock | None = None,
+    client: outx.OutxClient | None = None,
+    max_submissions: int | None = None,
+    max_polls: int = 500,
+) -> TickSummary:
+    """One pass for one sender, unless another process holds its turn; then store when the
+    sender next has work."""
+    clock = clock or timezone.now
+    summary = TickSummary()
+    tag = lifecycle.claim_tag()
+    if not sender.take_turn(tag, clock()):
+        return summary
+    try:
+        own_client = client is None
+        try:
+            client = client or outx.client_for(sender)
+        except Exception as error:  # its key cannot be read: this sender waits, the others go on
+            logger.exception("Sender %s has no usable OutX client", sender.pk)
+            summary.problems.append(f"{sender.name}: {error}")
+            return summary
+        try:
+            sender_pass(sender, client, clock, summary, max_submissions=max_submissions, max_polls=max_polls)
+        finally:
+            if own_client:
+                client.close()
+    finally:
+        next_due = None
+        with step(summary, "working out when the sender next has work"):
+            next_due = next_due_at(Sender.objects.get(pk=sender.pk), clock())
+        sender.end_turn(tag, next_due)
+    return summary
+
+
+def sender_pass(
+    sender: Sender, client: outx.OutxClient, clock: Clock, summary: TickSummary, *, max_submissions: int | None,
+    max_polls: int,
+) -> None:
+    """One sender's pass, in the README's order."""
+    deadline = time.monotonic() + PASS_SECONDS
+    # 1. Claims whose worker died mid-call become uncertain (look-ups are asked again).
+    for kind in KINDS:
+        with step(summary, "recovering abandoned claims"):
+            lifecycle.recover_abandoned(kind, sender, clock(), summary)
+    sender = Sender.objects.get(pk=sender.pk)
+    if sender.state in (Sender.State.INVALID_KEY, Sender.State.NO_ADMIN):
+        # OutX refused this sender's team: no call can succeed until an admin fixes it and resumes.
+        summary.waiting = sender.state_cause
+        return
+    # 2. A pause whose time has come ends.
+    with step(summary, "resuming the sender"):
+        sender = resume_account_if_due(sender, client, clock())
+    if sender.state in CALLS_STOPPED:
+        summary.waiting = sender.state_cause  # every call would be refused
+        return
+    # 3. Prospects known only by URL get their URN.
+    with step(summary, "profile look-ups"):
+        lifecycle.poll_due(LOOKUPS, sender, client, clock, summary, MAX_LOOKUP_POLLS, deadline)
+        lifecycle.submit_due(LOOKUPS, sender, client, clock, summary, limit=1, deadline=deadline)
+    # 4. Follow-ups first (they answer an acceptance and share the spacing), then invitations.
+    with step(summary, "follow-ups"):
+        queue_due_followups(sender, clock())
+    followups_went_well = False
+    with step(summary, "submitting follow-ups"):
+        followups_went_well = lifecycle.submit_due(FOLLOW_UPS, sender, client, clock, summary, deadline=deadline)
+    if followups_went_well:
+        with step(summary, "submitting invitations"):
+            lifecycle.submit_due(INVITATIONS, sender, client, clock, summary, limit=max_submissions, deadline=deadline)
+    # 5. Poll what is due.
+    with step(summary, "polling invitations"):
+        lifecycle.poll_due(INVITATIONS, sender, client, clock, summary, max_polls, deadline)
+    with step(summary, "polling follow-ups"):
+        lifecycle.poll_due(FOLLOW_UPS, sender, client, clock, summary, MAX_FOLLOWUP_POLLS, deadline)
+    # 6. Read the newest connections when due: acceptances, then the safety brake.
+    with step(summary, "reading the newest connections"):
+        track_acceptances(sender, client, clock, summary)
 
 
 @contextmanager
@@ -105,22 +167,114 @@ def step(summary: TickSummary, name: str):
         summary.problems.append(f"Failed while {name}: {type(error).__name__}")
 
 
-def run_worker_loop(seconds: float, *, max_idle_sleep: float = 5.0) -> TickSummary:
-    """Tick repeatedly for about `seconds`, sleeping until something may be due.
+# --- When a sender next has work --------------------------------------------------------------
 
-    The django-q2 schedule fires once a minute; looping inside lets invitations go out at
-    their jittered times and tasks be polled within seconds, not minutes.
-    """
+
+def next_due_at(sender: Sender, now: dt.datetime) -> dt.datetime | None:
+    """The next moment this sender's pass would do something, or None when it has no work at
+    all (nothing queued, pending or to check): then only a launch, an import or a person's
+    action wakes it (`SenderQuerySet.wake`)."""
+    if sender.is_retired or sender.state in (Sender.State.INVALID_KEY, Sender.State.NO_ADMIN):
+        return None  # until a person fixes it and resumes it
+    moments: list[dt.datetime | None] = []
+    pending = TaskState.PENDING
+    for kind in KINDS:
+        items = kind.of_sender(sender)
+        moments.append(items.filter(state=pending).aggregate(at=Min("next_poll_at"))["at"])
+        claimed = items.filter(state=TaskState.SUBMITTING).aggregate(at=Min("claimed_at"))["at"]
+        if claimed is not None:
+            moments.append(claimed + claim_timeout())  # recovered once abandoned
+    if sender.state in CALLS_STOPPED:
+        moments.append(sender.resume_at)  # calls wait for the pause to end
+        return earliest(moments, now)
+    moments.append(sender.connections_next_poll_at if sender.connections_task_id else None)
+    if ConnectionRequest.objects.filter(sender=sender, state=ConnectionRequest.State.SENT).exists():
+        moments.append(sender.next_acceptance_check_at or now)
+    if INVITATIONS.may_have_work(sender):
+        moments.append(submission_decision(sender, now).moment_or(now))
+    if FollowUp.objects.filter(request__sender=sender, state=TaskState.QUEUED, request__campaign__state=Campaign.State.ACTIVE).exists():
+        moments.append(action_decision(sender, now).moment_or(now))
+    if queued_followups_due(sender):
+        moments.append(now)
+    if Prospect.objects.waiting_for_urn(sender).exists():
+        moments.append(lookup_decision(sender, now).moment_or(now))
+    return earliest(moments, now)
+
+
+def queued_followups_due(sender: Sender) -> bool:
+    """Accepted invitations whose follow-up is still to be written (queue_due_followups)."""
+    return (
+        ConnectionRequest.objects.filter(
+            sender=sender, state=ConnectionRequest.State.ACCEPTED, followup__isnull=True, campaign__state=Campaign.State.ACTIVE
+        )
+        .exclude(campaign__followup_template="")
+        .exists()
+    )
+
+
+def earliest(moments: list[dt.datetime | None], now: dt.datetime) -> dt.datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    if not known:
+        return None
+    return min(min(known), now + LONGEST_NAP)
+
+
+# --- The dispatcher ---------------------------------------------------------------------------
+
+
+def dispatch(now: dt.datetime, enqueue) -> list[int]:
+    """Hand out every sender whose work is due: `enqueue(sender_id)` for each, after moving its
+    next-due time past a lease so the next look does not hand it out again while it waits in
+    the queue. One indexed query when nobody is due, whatever the number of senders."""
+    with transaction.atomic():
+        due = list(
+            Sender.objects.due_for_work(now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_due_at")
+            .values_list("pk", flat=True)[:DISPATCH_BATCH]
+        )
+        if due:
+            Sender.objects.filter(pk__in=due).update(next_due_at=now + DISPATCH_LEASE)
+    for sender_id in due:
+        enqueue(sender_id)
+    return due
+
+
+def enqueue_sender(sender_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("campaigns.tasks.work_sender", sender_id, group="sender", q_options={"task_name": f"sender-{sender_id}"})
+
+
+def dispatch_loop(seconds: float, *, interval: float = 1.0, enqueue=enqueue_sender) -> int:
+    """Dispatch about every `interval` seconds for about `seconds`; returns how many passes it
+    handed out. The schedule starts it every minute, so a sender whose work comes due (a
+    launch wakes its senders at once) waits about a second, not a minute."""
+    deadline = time.monotonic() + seconds
+    handed_out = 0
+    while not stop_requested():
+        try:
+            handed_out += len(dispatch(timezone.now(), enqueue))
+        except Exception:
+            logger.exception("The dispatcher's look failed; it looks again shortly")
+        if time.monotonic() + interval >= deadline:
+            break
+        time.sleep(interval)
+    return handed_out
+
+
+def run_worker_loop(seconds: float, *, max_idle_sleep: float = 5.0) -> TickSummary:
+    """Every sender's passes in this one process, again and again for about `seconds`, sleeping
+    until some sender's work is due (`manage.py outreach_tick --loop`)."""
     deadline = time.monotonic() + seconds
     total = TickSummary()
-    with outx.get_client() as client:
-        while not stop_requested():
-            total.add(run_tick(client=client))
-            wake_at = time.monotonic() + min(max_idle_sleep, seconds_until_due())
-            if wake_at >= deadline:
-                break
-            while time.monotonic() < wake_at and not stop_requested():
-                time.sleep(0.25)
+    while not stop_requested():
+        total.add(run_tick())
+        wake_at = time.monotonic() + min(max_idle_sleep, seconds_until_due())
+        if wake_at >= deadline:
+            break
+        while time.monotonic() < wake_at and not stop_requested():
+            time.sleep(0.25)
     return total
 
 
@@ -134,22 +288,11 @@ def stop_requested() -> bool:
     return bool(path) and os.path.exists(path)
 
 
-def seconds_until_due() -> float:
-    """How long until the next poll or submission may be due (0 if something is due now)."""
-    now = timezone.now()
-    account = SendingAccount.get()
-    moments = [
-        model.objects.filter(state=TaskState.PENDING).order_by("next_poll_at").values_list("next_poll_at", flat=True).first()
-        for model in (ConnectionRequest, FollowUp, ProfileLookup)
-    ]
-    moments.append(account.connections_next_poll_at)
-    waiting_to_submit = (
-        ConnectionRequest.objects.filter(state=TaskState.QUEUED, campaign__state=Campaign.State.ACTIVE).exists()
-        or FollowUp.objects.filter(state=TaskState.QUEUED).exists()
-    )
-    if waiting_to_submit:
-        moments.append(account.next_submission_at or now)
-    moments = [moment for moment in moments if moment is not None]
-    if not moments:
+def seconds_until_due(now: dt.datetime | None = None) -> float:
+    """How long until some sender's work is due (0 if some is now; 60 when none is known)."""
+    now = now or timezone.now()
+    first = Sender.objects.working().aggregate(at=Min("next_due_at"))["at"]
+    if first is None:
         return 60.0
-    return max(0.0, (min(moments) - now).total_seconds())
+    return max(0.0, (first - now).total_seconds())
+

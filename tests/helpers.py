@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import ConnectionRequest, FollowUp, Prospect
+from campaigns.models import ConnectionRequest, FollowUp, Prospect, Sender
 from campaigns.worker import run_tick
 
 State = ConnectionRequest.State
@@ -53,6 +53,8 @@ def add_request(campaign, state=State.QUEUED, variant="", **fields) -> Connectio
         fields.setdefault("submitted_at", timezone.now())
     if state == State.ACCEPTED:
         fields.setdefault("accepted_at", timezone.now())
+    if "sender" not in fields:
+        fields["sender"] = campaign.senders.order_by("pk").first() or Sender.get()
     return ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, state=state, variant=variant, **fields)
 
 

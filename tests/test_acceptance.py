@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns import acceptance, outx
-from campaigns.models import Campaign, ConnectionRequest, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Sender
 from tests.helpers import at, run_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,7 +43,7 @@ def test_nobody_is_marked_accepted_who_did_not_accept(switch, account, make_camp
 
 
 def test_the_list_is_read_only_as_far_as_needed():
-    account = SendingAccount(connections_task_start=0, last_acceptance_check_at=at(0))
+    account = Sender(connections_task_start=0, last_acceptance_check_at=at(0))
     newer = [outx.read_connection({"connected_at": at(60 + i).isoformat()}) for i in range(acceptance.PAGE_SIZE)]
     assert acceptance.needs_next_page(account, newer)
     reaching_back = newer[:-1] + [outx.read_connection({"connected_at": at(-60).isoformat()})]
@@ -60,7 +60,7 @@ def test_the_safety_brake_pauses_a_campaign_nobody_accepts(make_campaign, accoun
     ConnectionRequest.objects.filter(pk__in=list(campaign.requests.values_list("pk", flat=True)[:3])).update(
         state=State.ACCEPTED
     )
-    braked = acceptance.apply_safety_brakes(timezone.now())
+    braked = acceptance.apply_safety_brakes(account, timezone.now())
     campaign.refresh_from_db()
     assert braked == [campaign] and campaign.state == Campaign.State.PAUSED
     assert campaign.paused_cause.startswith("Safety brake: only 3 of 25 invitations answered so far were accepted (12%")
@@ -68,13 +68,13 @@ def test_the_safety_brake_pauses_a_campaign_nobody_accepts(make_campaign, accoun
     campaign.move_to(Campaign.State.ACTIVE, "Resumed by owner")  # a person overrides it
     campaign.refresh_from_db()
     assert campaign.brake_released_count == 25 and campaign.paused_cause == ""
-    assert acceptance.apply_safety_brakes(timezone.now()) == []  # not again at once
+    assert acceptance.apply_safety_brakes(account, timezone.now()) == []  # not again at once
 
 
 def test_the_brake_waits_for_enough_answered_invitations(make_campaign, account):
     campaign = make_campaign(prospects=25)
     ConnectionRequest.objects.update(state=State.SENT, submitted_at=timezone.now())  # too recent to judge
-    assert acceptance.apply_safety_brakes(timezone.now()) == []
+    assert acceptance.apply_safety_brakes(account, timezone.now()) == []
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.ACTIVE
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from campaigns import outx
 from campaigns.invitations import Invitations
-from campaigns.models import ConnectionRequest, Event, FollowUp, ProfileLookup, Prospect, SendingAccount, TaskState
+from campaigns.models import ConnectionRequest, Event, FollowUp, ProfileLookup, Prospect, Sender, TaskState
 from campaigns.outx import OutxClient
 from campaigns.worker import run_tick
 
@@ -109,7 +109,7 @@ def assert_history_storable():
     assert all(len(cause) <= 1000 for cause in causes)
     assert_storable(causes)
     assert_storable(ConnectionRequest.objects.values_list("last_error", flat=True))
-    assert all(len(cause) <= 500 for cause in SendingAccount.objects.values_list("state_cause", flat=True))
+    assert all(len(cause) <= 500 for cause in Sender.objects.values_list("state_cause", flat=True))
 
 
 # --- The POST's answer ----------------------------------------------------------------------------
@@ -175,8 +175,8 @@ def test_an_account_wide_refusal_with_a_hostile_reason_pauses_with_a_storable_ca
     make_campaign(prospects=2)
     hostile.post_answers["send-connection-request"] = [respond({"error": "offline \x00" + "z" * 2_000}, 403)]
     tick(hostile, 0)
-    account = SendingAccount.get()
-    assert account.state == SendingAccount.State.EXTENSION_OFFLINE
+    account = Sender.get()
+    assert account.state == Sender.State.EXTENSION_OFFLINE
     assert_history_storable()
 
 
@@ -265,7 +265,7 @@ HOSTILE_PROFILES = {
 def test_a_look_up_with_a_hostile_profile_fails_that_prospect_with_the_reason(hostile, account, make_campaign, output):
     campaign = make_campaign(prospects=1)
     url_only = Prospect.objects.create(profile_url="https://www.linkedin.com/in/eve-hostile")
-    request = ConnectionRequest.objects.create(campaign=campaign, prospect=url_only, note="Hi")
+    request = ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=url_only, note="Hi")
 
     tick(hostile, 0)  # the look-up is created, and the prospect known by URN invited
     lookup = ProfileLookup.objects.get(prospect=url_only)
@@ -285,7 +285,7 @@ def test_a_look_up_with_a_hostile_profile_fails_that_prospect_with_the_reason(ho
 def test_a_look_up_with_overlong_names_is_cut_to_the_columns(hostile, account, make_campaign):
     campaign = make_campaign(prospects=0, note_template="Hi {first_name}")
     url_only = Prospect.objects.create(profile_url="https://www.linkedin.com/in/long-names")
-    ConnectionRequest.objects.create(campaign=campaign, prospect=url_only)
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=url_only)
     campaign.render_queued_notes()
     tick(hostile, 0)
     lookup = ProfileLookup.objects.get(prospect=url_only)
@@ -336,9 +336,9 @@ def test_a_connections_list_we_cannot_read_ends_that_check_only(hostile, account
     hostile.outputs["task-101"] = output
     for at in (70, 130):
         tick(hostile, at)
-    assert SendingAccount.get().connections_task_id == "task-101"
+    assert Sender.get().connections_task_id == "task-101"
     summary = tick(hostile, 140)
-    assert SendingAccount.get().connections_task_id == ""  # the check ended; the next one starts afresh
+    assert Sender.get().connections_task_id == ""  # the check ended; the next one starts afresh
     assert campaign.requests.get().state == State.SENT
     assert "OutX answered a list of connections we could not read." in summary.problems
 

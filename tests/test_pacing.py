@@ -7,7 +7,7 @@ import zoneinfo
 import pytest
 
 from campaigns import pacing
-from campaigns.models import SendingAccount
+from campaigns.models import Sender
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -16,9 +16,9 @@ def at(text: str, tz=PARIS) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=tz)
 
 
-def account(**overrides) -> SendingAccount:
+def account(**overrides) -> Sender:
     # Unsaved: pacing is a pure function of these fields.
-    return SendingAccount(time_zone="Europe/Paris", **overrides)
+    return Sender(time_zone="Europe/Paris", **overrides)
 
 
 def decide(acct, now, sent_today=0, sent_this_week=0, week_frees_at=None):
@@ -51,7 +51,7 @@ def test_working_hours_are_in_the_teams_time_zone():
     # 08:30 UTC is 09:30 in Paris in November (UTC+1): inside hours for a Paris team.
     now = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.timezone.utc)
     assert decide(account(), now).allowed
-    assert not decide(SendingAccount(time_zone="America/New_York"), now).allowed
+    assert not decide(Sender(time_zone="America/New_York"), now).allowed
 
 
 def test_working_hours_follow_daylight_saving():
@@ -88,7 +88,7 @@ def test_spacing_holds_the_next_submission():
 
 
 def test_a_paused_account_sends_nothing_and_says_why():
-    paused = account(state=SendingAccount.State.LIMIT_REACHED, state_cause="LinkedIn invitation limit reached")
+    paused = account(state=Sender.State.LIMIT_REACHED, state_cause="LinkedIn invitation limit reached")
     decision = decide(paused, at("2026-11-25 10:00"))
     assert not decision.allowed and decision.reason == "LinkedIn invitation limit reached"
 

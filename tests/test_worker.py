@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns import outx
-from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 from campaigns.worker import run_tick
 from outx_sandbox.models import Delivery, SandboxTask
 from tests.conftest import wait_for_sandbox_idle
@@ -103,7 +103,7 @@ def test_nobody_is_invited_twice_across_campaigns(sandbox, account, make_campaig
     assert (summary.submitted, summary.skipped) == (1, 1)
     skipped = second.requests.get()
     assert skipped.state == State.SKIPPED
-    assert skipped.events.last().cause == "Already invited in campaign “first” (pending)."
+    assert skipped.events.last().cause == "Already invited by Team LinkedIn account in campaign “first” (pending)."
     assert SandboxTask.objects.count() == 1
 
 
@@ -146,8 +146,8 @@ def test_400_fails_the_request_with_outx_reason(account, make_campaign, settings
 @pytest.mark.parametrize(
     ("switches", "account_state"),
     [
-        ({"wrong_key": True}, SendingAccount.State.INVALID_KEY),
-        ({"no_admin": True}, SendingAccount.State.NO_ADMIN),
+        ({"wrong_key": True}, Sender.State.INVALID_KEY),
+        ({"no_admin": True}, Sender.State.NO_ADMIN),
     ],
 )
 def test_401_and_404_stop_all_calls_until_an_admin_acts(switch, account, make_campaign, switches, account_state):
@@ -170,19 +170,19 @@ def test_403_pauses_rechecks_and_resumes_by_itself(switch, account, make_campaig
     switch(extension_offline=True)
     run_tick(now=seconds(0))
     account.refresh_from_db()
-    assert account.state == SendingAccount.State.EXTENSION_OFFLINE
+    assert account.state == Sender.State.EXTENSION_OFFLINE
     assert account.resume_at == seconds(300)
-    assert "Waiting for the OutX extension to come online" in account.state_cause
+    assert "Waiting for the OutX extension of Team LinkedIn account to come online" in account.state_cause
 
     assert run_tick(now=seconds(310)).submitted == 0  # re-checked, still offline
     account.refresh_from_db()
-    assert account.state == SendingAccount.State.EXTENSION_OFFLINE and account.resume_at == seconds(610)
+    assert account.state == Sender.State.EXTENSION_OFFLINE and account.resume_at == seconds(610)
 
     switch(extension_offline=False)
     assert run_tick(now=seconds(400)).submitted == 0  # not yet time to re-check
     summary = run_tick(now=seconds(620))
     account.refresh_from_db()
-    assert account.state == SendingAccount.State.ACTIVE and summary.submitted == 1
+    assert account.state == Sender.State.ACTIVE and summary.submitted == 1
     assert account.events.last().cause == "The OutX extension is online again; sending resumes."
 
 
@@ -192,7 +192,7 @@ def test_429_pauses_until_the_weekly_window_frees_budget(switch, account, make_c
     summary = run_tick(now=seconds(0))
     account.refresh_from_db()
     assert summary.submitted == 1
-    assert account.state == SendingAccount.State.LIMIT_REACHED
+    assert account.state == Sender.State.LIMIT_REACHED
     assert account.resume_at == seconds(0) + dt.timedelta(days=7)
     assert "LinkedIn invitation limit reached, resumes around" in account.state_cause
     assert sorted(states()) == ["pending", "queued", "queued"]
@@ -274,7 +274,7 @@ def test_a_submission_whose_worker_died_becomes_uncertain(account, make_campaign
 def test_a_prospect_known_by_url_is_looked_up_then_invited(sandbox, account, owner):
     campaign = Campaign.objects.create(name="By URL", owner=owner, state=Campaign.State.ACTIVE)
     prospect = Prospect.objects.create(profile_url="https://www.linkedin.com/in/williamhgates")
-    ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, note="Hello")
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect, note="Hello")
     assert run_tick(now=seconds(0)).lookups == 1
     run_tick(now=seconds(5))  # the look-up completes; the request may go out in the same pass
     prospect.refresh_from_db()
@@ -291,9 +291,9 @@ def test_a_looked_up_profile_already_known_by_urn_is_merged(sandbox, account, ow
     known = Prospect.objects.create(profile_urn=fake_profile("ada")["profile_urn"], first_name="Ada")
     by_url = Prospect.objects.create(profile_url="https://www.linkedin.com/in/ada")
     first = make_campaign("first", prospects=0)
-    ConnectionRequest.objects.create(campaign=first, prospect=known, note="Hi")
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=first, prospect=known, note="Hi")
     second = Campaign.objects.create(name="second", owner=owner, state=Campaign.State.ACTIVE)
-    ConnectionRequest.objects.create(campaign=second, prospect=by_url, note="Hi")
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=second, prospect=by_url, note="Hi")
     first.state = Campaign.State.DRAFT
     first.save()
     run_tick(now=seconds(0))

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from campaigns.models import ConnectionRequest, SendingAccount
+from campaigns.models import ConnectionRequest, Sender
 from campaigns.outx import OutxClient
 from campaigns.pacing import MIN_POLL_INTERVAL
 from campaigns.worker import run_tick
@@ -93,5 +93,5 @@ def test_spacing_counts_from_outx_answer(pacing_off, campaign):
     with outx.client() as client:
         summary = run_tick(clock=outx.clock, client=client)
     assert summary.submitted == 1  # the next one waits for the spacing
-    account = SendingAccount.get()
+    account = Sender.get()
     assert account.next_submission_at == claimed_at + POST_TAKES + dt.timedelta(seconds=60)
