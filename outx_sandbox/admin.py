@@ -5,13 +5,17 @@ from .models import Delivery, SandboxSettings, SandboxTask, SentMessage
 
 @admin.register(SandboxSettings)
 class SandboxSettingsAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "extension_offline", "wrong_key", "no_admin", "weekly_invitation_limit", "task_delay_seconds"]
+    list_display = [
+        "name", "masked_key", "extension_offline", "wrong_key", "no_admin", "weekly_invitation_limit", "task_delay_seconds",
+    ]
+    exclude = ["api_key"]  # a page shows no key; teams are added on the sandbox page
+    readonly_fields = ["masked_key"]
 
 
 @admin.register(SandboxTask)
 class SandboxTaskAdmin(admin.ModelAdmin):
-    list_display = ["id", "task_type", "status", "created_at", "complete_after"]
-    list_filter = ["task_type", "status"]
+    list_display = ["id", "team", "task_type", "status", "created_at", "complete_after"]
+    list_filter = ["team", "task_type", "status"]
     search_fields = ["id"]
     date_hierarchy = "created_at"
 

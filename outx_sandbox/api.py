@@ -3,6 +3,9 @@
 Every endpoint first makes the checks OutX makes before it reads a request, in this order:
 method, API key, the switched-on conditions (401, 403, 404), latency, server errors. Only
 then does the endpoint validate its input and create a task for the simulated extension.
+
+The API key picks the team (one OutX team, one LinkedIn account): every switch, limit and
+connection is that team's, and a key sees only its own team's tasks.
 """
 
 from __future__ import annotations
@@ -16,12 +19,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.linkedin import PROFILE_ID, URN_PREFIX, InvalidProfile, normalise_profile_urn
@@ -66,7 +67,8 @@ def task_created(task: SandboxTask, message: str) -> JsonResponse:
 
 def outx_endpoint(method: str) -> Callable[[SandboxView], Callable[[HttpRequest], HttpResponse]]:
     """Make `view` an OutX endpoint: reached without a login or CSRF token, as an API is, and
-    answering the checks OutX makes before it looks at the request's content."""
+    answering the checks OutX makes before it looks at the request's content. The view is
+    given the team the API key belongs to."""
 
     def decorator(view: SandboxView) -> Callable[[HttpRequest], HttpResponse]:
         @wraps(view)
@@ -82,23 +84,23 @@ def outx_endpoint(method: str) -> Callable[[SandboxView], Callable[[HttpRequest]
                 response = error(405, "Method not allowed")
                 response["Allow"] = method
                 return response
-            sandbox = SandboxSettings.get()
             key = request.headers.get("x-api-key", "")
             if not key:
                 return error(401, "Missing API Key")
-            if sandbox.wrong_key or not constant_time_compare(key, settings.OUTX_SANDBOX_API_KEY):
+            team = SandboxSettings.for_key(key)
+            if team is None or team.wrong_key:
                 return error(401, "Invalid API Key")
-            if sandbox.extension_offline:
+            if team.extension_offline:
                 return error(403, PLUGIN_REQUIRED)
             # Every POST is a LinkedIn action, and actions run from the team's oldest admin.
-            if method == "POST" and sandbox.no_admin:
+            if method == "POST" and team.no_admin:
                 return error(404, NO_ADMIN)
-            if sandbox.latency_ms:
-                time.sleep(sandbox.latency_ms / 1000)
+            if team.latency_ms:
+                time.sleep(team.latency_ms / 1000)
             # random() is in [0, 1): a rate of 0 never fails and a rate of 1 always does.
-            if random.random() < sandbox.server_error_rate:
+            if random.random() < team.server_error_rate:
                 return error(500, "Internal server error")
-            return view(request, sandbox)
+            return view(request, team)
 
         return csrf_exempt(login_not_required(endpoint))
 
@@ -142,7 +144,7 @@ def recipient_urn_field(body: dict[str, Any] | None) -> str | None:
 
 
 @outx_endpoint("POST")
-def send_connection_request(request: HttpRequest, sandbox: SandboxSettings) -> HttpResponse:
+def send_connection_request(request: HttpRequest, team: SandboxSettings) -> HttpResponse:
     body = json_object(request)
     profile_urn = profile_urn_field(body, "profile_urn")
     if profile_urn is None:
@@ -160,17 +162,18 @@ def send_connection_request(request: HttpRequest, sandbox: SandboxSettings) -> H
     # take the last invitation under the limit.
     with transaction.atomic():
         complete_due_tasks()  # a due invitation that completes with sent: false must not count
-        limit = sandbox.weekly_invitation_limit
+        limit = team.weekly_invitation_limit
         if limit is not None:
-            created = SandboxTask.objects.invitations_counting_against_limit(timezone.now()).count()
+            # LinkedIn's limit is per account: only this team's invitations count.
+            created = team.tasks.invitations_counting_against_limit(timezone.now()).count()
             if created >= limit:
                 return error(429, "LinkedIn invitation limit reached")
-        task = SandboxTask.start(SandboxTask.TaskType.SEND_CONNECTION_REQUEST, task_input, sandbox)
+        task = SandboxTask.start(SandboxTask.TaskType.SEND_CONNECTION_REQUEST, task_input, team)
     return task_created(task, "Send connection request task created successfully")
 
 
 @outx_endpoint("GET")
-def get_task_status(request: HttpRequest, sandbox: SandboxSettings) -> HttpResponse:
+def get_task_status(request: HttpRequest, team: SandboxSettings) -> HttpResponse:
     task_id = request.GET.get("api_agent_task_id", "")
     if not task_id.strip():
         return error(400, "Missing or invalid 'api_agent_task_id'")
@@ -179,18 +182,18 @@ def get_task_status(request: HttpRequest, sandbox: SandboxSettings) -> HttpRespo
     except ValueError:
         return error(404, "Agent task not found")  # as OutX answers an id it never issued
     complete_due_tasks()
-    task = SandboxTask.objects.filter(pk=task_uuid).first()
-    if task is None:
+    task = team.tasks.filter(pk=task_uuid).first()
+    if task is None:  # another team's task too: a key sees only its own team's
         return error(404, "Agent task not found")
     return JsonResponse({"success": True, "data": task.as_outx_json()})
 
 
 @outx_endpoint("POST")
-def fetch_profile(request: HttpRequest, sandbox: SandboxSettings) -> HttpResponse:
+def fetch_profile(request: HttpRequest, team: SandboxSettings) -> HttpResponse:
     slug = (json_object(request) or {}).get("profile_slug")
     if not isinstance(slug, str) or not slug.strip():
         return error(400, "Missing or invalid 'profile_slug'")
-    task = SandboxTask.start(SandboxTask.TaskType.FETCH_PROFILE, {"profile_slug": slug}, sandbox)
+    task = SandboxTask.start(SandboxTask.TaskType.FETCH_PROFILE, {"profile_slug": slug}, team)
     return task_created(task, "Profile fetch task created successfully")
 
 
@@ -199,7 +202,7 @@ def is_count(value: Any) -> bool:
 
 
 @outx_endpoint("POST")
-def fetch_connections(request: HttpRequest, sandbox: SandboxSettings) -> HttpResponse:
+def fetch_connections(request: HttpRequest, team: SandboxSettings) -> HttpResponse:
     # [ours] OutX documents the fields but not their errors; these texts follow its style.
     body = json_object(request)
     if body is None:
@@ -214,12 +217,12 @@ def fetch_connections(request: HttpRequest, sandbox: SandboxSettings) -> HttpRes
         return error(400, "Missing or invalid 'start'")
     if not is_count(task_input["count"]) or not 1 <= task_input["count"] <= CONNECTIONS_MAX_COUNT:
         return error(400, "Missing or invalid 'count'")
-    task = SandboxTask.start(SandboxTask.TaskType.FETCH_CONNECTIONS, task_input, sandbox)
+    task = SandboxTask.start(SandboxTask.TaskType.FETCH_CONNECTIONS, task_input, team)
     return task_created(task, "Fetch connections task created successfully")
 
 
 @outx_endpoint("POST")
-def send_message(request: HttpRequest, sandbox: SandboxSettings) -> HttpResponse:
+def send_message(request: HttpRequest, team: SandboxSettings) -> HttpResponse:
     body = json_object(request)
     recipient_urn = recipient_urn_field(body)
     if recipient_urn is None:
@@ -230,5 +233,5 @@ def send_message(request: HttpRequest, sandbox: SandboxSettings) -> HttpResponse
     if utf16_length(message) > MESSAGE_MAX_LENGTH:  # JavaScript's length, as OutX measures
         return error(400, f"Message text is too long (max {MESSAGE_MAX_LENGTH} characters)")
     task_input = {"recipient_urn": recipient_urn, "message": message}
-    task = SandboxTask.start(SandboxTask.TaskType.SEND_MESSAGE, task_input, sandbox)
+    task = SandboxTask.start(SandboxTask.TaskType.SEND_MESSAGE, task_input, team)
     return task_created(task, "Send message task created successfully")

@@ -3,6 +3,7 @@
 No background thread: whoever looks (a status read, the control page, a new invitation that
 must be counted) first calls `complete_due_tasks()`. The extension is taken to have acted at
 the task's `complete_after`, however late someone looks, so results do not depend on when.
+Each team has its own extension, acting on its own LinkedIn account with its own switches.
 
 Chance is decided by hashing, not by a random draw: the same task or person always gets the
 same outcome for a given rate, and rates 0 and 1 are exact (a hash share is in [0, 1)).
@@ -63,19 +64,21 @@ def fake_profile(profile_slug: str) -> dict[str, Any]:
     }
 
 
-def accepts_invitation(profile_urn: str, sandbox: SandboxSettings) -> bool:
-    return hash_share("accepts", profile_urn) < sandbox.acceptance_rate
+def accepts_invitation(profile_urn: str, team: SandboxSettings) -> bool:
+    return hash_share("accepts", profile_urn) < team.acceptance_rate
 
 
-def connections_as_of(moment: dt.datetime, sandbox: SandboxSettings) -> list[dict[str, Any]]:
-    """The sending account's 1st-degree connections: delivered invitees who accepted by `moment`.
+def connections_as_of(moment: dt.datetime, team: SandboxSettings) -> list[dict[str, Any]]:
+    """The 1st-degree connections of `team`'s LinkedIn account: the invitees it delivered to
+    who accepted by `moment`. Another team's invitations are another account's.
 
     An invitee accepts (or not, by a hash of their URN) acceptance_delay_seconds after the
-    first invitation reached them. Newest connection first.
+    team's first invitation reached them. Newest connection first.
     """
-    delay = dt.timedelta(seconds=sandbox.acceptance_delay_seconds)
+    delay = dt.timedelta(seconds=team.acceptance_delay_seconds)
     first_deliveries = (
-        Delivery.objects.filter(delivered_at__lte=moment - delay)
+        Delivery.objects.of_team(team)
+        .filter(delivered_at__lte=moment - delay)
         .order_by()
         .values("profile_urn")
         .annotate(first_delivered_at=Min("delivered_at"))
@@ -83,9 +86,10 @@ def connections_as_of(moment: dt.datetime, sandbox: SandboxSettings) -> list[dic
     accepted = {
         row["profile_urn"]: row["first_delivered_at"] + delay
         for row in first_deliveries
-        if accepts_invitation(row["profile_urn"], sandbox)
+        if accepts_invitation(row["profile_urn"], team)
     }
-    # A profile fetched through the sandbox keeps the name and URL fetch-profile gave it.
+    # A profile fetched through the sandbox, by any team, keeps the name and URL fetch-profile
+    # gave it: a profile is public, the same whoever looks.
     known_profiles = {
         task.task_output["profile_urn"]: task.task_output
         for task in SandboxTask.objects.filter(
@@ -112,14 +116,14 @@ def connections_as_of(moment: dt.datetime, sandbox: SandboxSettings) -> list[dic
     return connections
 
 
-def is_connection(profile_urn: str, moment: dt.datetime, sandbox: SandboxSettings) -> bool:
-    return any(c["profile_urn"] == profile_urn for c in connections_as_of(moment, sandbox))
+def is_connection(profile_urn: str, moment: dt.datetime, team: SandboxSettings) -> bool:
+    return any(c["profile_urn"] == profile_urn for c in connections_as_of(moment, team))
 
 
-def _fetch_connections_output(task_input: dict[str, Any], moment: dt.datetime, sandbox: SandboxSettings) -> dict:
+def _fetch_connections_output(task_input: dict[str, Any], moment: dt.datetime, team: SandboxSettings) -> dict:
     # [ours] OutX does not document this output; the shape below is the sandbox's choice.
     # {"connections": [{"profile_urn", "name", "headline", "profile_url", "connected_at"}], "total", "start", "count"}
-    connections = connections_as_of(moment, sandbox)
+    connections = connections_as_of(moment, team)
     keyword = (task_input.get("keyword") or "").strip().lower()
     if keyword:
         connections = [c for c in connections if keyword in f"{c['name']} {c['headline']}".lower()]
@@ -129,32 +133,34 @@ def _fetch_connections_output(task_input: dict[str, Any], moment: dt.datetime, s
     return {"connections": connections[start : start + count], "total": len(connections), "start": start, "count": count}
 
 
-def perform(task: SandboxTask, sandbox: SandboxSettings) -> tuple[str, Any]:
-    """What the extension reports for `task`: (status, task_output)."""
+def perform(task: SandboxTask) -> tuple[str, Any]:
+    """What the task's team's extension reports for `task`: (status, task_output)."""
+    team = task.team
     done, failed = SandboxTask.Status.COMPLETED, SandboxTask.Status.FAILED
     match task.task_type:
         case SandboxTask.TaskType.SEND_CONNECTION_REQUEST:
-            if hash_share("not-sent", task.id) < sandbox.not_sent_rate:
+            if hash_share("not-sent", task.id) < team.not_sent_rate:
                 return done, {"sent": False, "reason": NOT_SENT_REASON}
             return done, {"sent": True}
         case SandboxTask.TaskType.FETCH_PROFILE:
             return done, fake_profile(task.task_input["profile_slug"])
         case SandboxTask.TaskType.FETCH_CONNECTIONS:
-            return done, _fetch_connections_output(task.task_input, task.complete_after, sandbox)
+            return done, _fetch_connections_output(task.task_input, task.complete_after, team)
         case SandboxTask.TaskType.SEND_MESSAGE:
-            if is_connection(task.task_input["recipient_urn"], task.complete_after, sandbox):
+            if is_connection(task.task_input["recipient_urn"], task.complete_after, team):
                 return done, {"sent": True}
             return failed, {"sent": False, "reason": NOT_A_CONNECTION_REASON}
     return failed, {"reason": f"Unknown task type {task.task_type!r}."}
 
 
-def complete_task(task: SandboxTask, sandbox: SandboxSettings) -> bool:
-    """Complete one pending task and log what it delivered. False if someone else completed it first.
+def complete_task(task: SandboxTask) -> bool:
+    """Complete one pending task, as its team's settings say, and log what it delivered. False
+    if someone else completed it first.
 
     The conditional UPDATE (only while still pending) lets exactly one of two concurrent
     readers win, and the log row is written in the same transaction as the status.
     """
-    status, output = perform(task, sandbox)
+    status, output = perform(task)
     with transaction.atomic():
         won = SandboxTask.objects.filter(pk=task.pk, status=SandboxTask.Status.PENDING).update(
             status=status, task_output=output
@@ -175,9 +181,9 @@ def complete_task(task: SandboxTask, sandbox: SandboxSettings) -> bool:
 
 
 def complete_due_tasks(now: dt.datetime | None = None) -> int:
-    """Complete every task whose time has come, oldest first (a message may depend on an
-    earlier invitation). Returns how many this call completed."""
+    """Complete every team's tasks whose time has come, oldest first (a message may depend on
+    an earlier invitation), each as its own team's settings say. Returns how many this call
+    completed."""
     now = now or timezone.now()
-    sandbox = SandboxSettings.get()
-    due = SandboxTask.objects.due(now).order_by("complete_after", "created_at")
-    return sum(complete_task(task, sandbox) for task in due)
+    due = SandboxTask.objects.due(now).select_related("team").order_by("complete_after", "created_at")
+    return sum(complete_task(task) for task in due)

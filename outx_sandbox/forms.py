@@ -34,3 +34,18 @@ class SandboxSettingsForm(forms.ModelForm):
         # The delay's default is a callable (it reads settings), which would otherwise add a
         # hidden "initial-" input; this form always edits the saved row, so it is not needed.
         self.fields["task_delay_seconds"].show_hidden_initial = False
+
+
+class AddTeamForm(forms.ModelForm):
+    """A new simulated OutX team: its name and the key a sender will use (its switches start
+    at their defaults)."""
+
+    prefix = "new_team"  # beside the switches on one page
+
+    class Meta:
+        model = SandboxSettings
+        fields = ["name", "api_key"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].initial = ""  # not the default team's name: each team is named anew

@@ -1,7 +1,12 @@
-"""The sandbox's state: its switches, the tasks it was given, and what it "delivered".
+"""The sandbox's state: its teams and their switches, the tasks they were given, and what
+they "delivered".
 
 The sandbox stands in for OutX; nothing here is product data. Production leaves the app out
 of INSTALLED_APPS (settings.OUTX_SANDBOX = False), so these tables are never used there.
+
+Each API key is one simulated OutX team, and so one LinkedIn account (OutX acts from the
+team's oldest admin): its own switches, tasks, invitations and connections. A sender in the
+product is one such key.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
+DEFAULT_TEAM_NAME = "Sandbox team"
 SHARE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 NOT_NEGATIVE = [MinValueValidator(0.0)]
 
@@ -26,7 +33,20 @@ def default_task_delay() -> float:
 
 
 class SandboxSettings(models.Model):
-    """The switches: each condition OutX can report, and how the simulated extension behaves. One row."""
+    """One simulated OutX team: its API key, and its switches (each condition OutX can report,
+    and how its simulated extension behaves). The default team has OUTX_SANDBOX_API_KEY."""
+
+    name = models.CharField(max_length=100, default=DEFAULT_TEAM_NAME)
+    api_key = models.CharField(
+        "API key", max_length=200, unique=True,
+        help_text="The x-api-key this team answers to: give it to one sender in the product.",
+    )
+
+    @property
+    def masked_key(self) -> str:
+        """As the product shows a key: the last 4 characters. Whoever added the team typed it;
+        a page shows no key, lest a real one was used here by mistake."""
+        return f"••••••••{self.api_key[-4:]}"
 
     extension_offline = models.BooleanField(
         "extension offline (403)", default=False,
@@ -69,16 +89,28 @@ class SandboxSettings(models.Model):
     )
 
     class Meta:
-        verbose_name = "sandbox settings"
-        verbose_name_plural = "sandbox settings"
+        verbose_name = "sandbox team"
+        verbose_name_plural = "sandbox teams"
 
     def __str__(self) -> str:
-        return "Sandbox settings"
+        return self.name
 
     @classmethod
     def get(cls) -> SandboxSettings:
-        found = cls.objects.order_by("pk").first()
-        return found or cls.objects.get_or_create(pk=1)[0]
+        """The default team: the one OUTX_SANDBOX_API_KEY reaches (the key `make run` gives the
+        product), made on first use."""
+        return cls.objects.get_or_create(api_key=settings.OUTX_SANDBOX_API_KEY, defaults={"name": DEFAULT_TEAM_NAME})[0]
+
+    @classmethod
+    def for_key(cls, key: str) -> SandboxSettings | None:
+        """The team `key` reaches, or None. Found by the key, then compared in constant time, so
+        a database that compares text loosely (case, trailing spaces) lets no near miss in."""
+        if not key:
+            return None
+        if constant_time_compare(key, settings.OUTX_SANDBOX_API_KEY):
+            return cls.get()  # it exists from the first call on, as OutX's teams do
+        team = cls.objects.filter(api_key=key).first()
+        return team if team is not None and constant_time_compare(team.api_key, key) else None
 
 
 class SandboxTaskQuerySet(models.QuerySet):
@@ -110,6 +142,7 @@ class SandboxTask(models.Model):
         FAILED = "failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(SandboxSettings, on_delete=models.CASCADE, related_name="tasks")
     task_type = models.CharField(max_length=50, choices=TaskType)
     task_input = models.JSONField(default=dict, help_text="The fields sent, as the task received them.")
     status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
@@ -127,14 +160,22 @@ class SandboxTask(models.Model):
     def __str__(self) -> str:
         return f"{self.task_type} {self.id} ({self.status})"
 
+    def save(self, *args, **kwargs) -> None:
+        # A task made without a team (a test's hand-made log row) is the default team's.
+        if self.team_id is None:
+            self.team = SandboxSettings.get()
+        super().save(*args, **kwargs)
+
     @classmethod
-    def start(cls, task_type: str, task_input: dict[str, Any], sandbox: SandboxSettings) -> SandboxTask:
+    def start(cls, task_type: str, task_input: dict[str, Any], team: SandboxSettings) -> SandboxTask:
+        """A task `team` was given; its extension performs it after the team's task delay."""
         now = timezone.now()
         return cls.objects.create(
+            team=team,
             task_type=task_type,
             task_input=task_input,
             created_at=now,
-            complete_after=now + dt.timedelta(seconds=sandbox.task_delay_seconds),
+            complete_after=now + dt.timedelta(seconds=team.task_delay_seconds),
         )
 
     def as_outx_json(self) -> dict[str, Any]:
@@ -148,8 +189,13 @@ class SandboxTask(models.Model):
 
 
 class DeliveryQuerySet(models.QuerySet):
+    def of_team(self, team: SandboxSettings) -> DeliveryQuerySet:
+        """One team's delivery log: the invitations its LinkedIn account sent."""
+        return self.filter(task__team=team)
+
     def with_times_delivered(self) -> DeliveryQuerySet:
-        """Annotate how many invitations went to each row's profile: above 1 is a duplicate."""
+        """Annotate how many invitations went to each row's profile, from any team: above 1 is
+        a duplicate (our senders together must never invite one person twice)."""
         per_profile = (
             Delivery.objects.filter(profile_urn=OuterRef("profile_urn"))
             .order_by()
@@ -165,7 +211,8 @@ class DeliveryQuerySet(models.QuerySet):
 
 
 class Delivery(models.Model):
-    """An invitation the sandbox "delivered": a connection-request task that completed with sent: true."""
+    """An invitation the sandbox "delivered": a connection-request task that completed with
+    sent: true. Its team is its task's."""
 
     task = models.OneToOneField(SandboxTask, on_delete=models.CASCADE, related_name="delivery")
     profile_urn = models.CharField("profile URN", max_length=150, db_index=True)

@@ -38,9 +38,9 @@ def always_open(db):
     of its pacing as it is."""
     import datetime as dt
 
-    from campaigns.models import SendingAccount
+    from campaigns.models import Sender
 
-    account = SendingAccount.get()
+    account = Sender.get()
     account.working_days = [0, 1, 2, 3, 4, 5, 6]
     account.work_start, account.work_end = dt.time(0, 0), dt.time(23, 59, 59)
     account.save()
@@ -77,6 +77,10 @@ def ada(db):
 
 @pytest.fixture
 def ada_client(client, ada):
+    """Ada, a member, logged in and allowed to send from the team's first sender."""
+    from campaigns.models import Sender
+
+    Sender.get().users.add(ada)
     client.force_login(ada)
     return client
 
@@ -97,13 +101,14 @@ def make_campaign(request, db):
     to prospects P{start} … P{start + N - 1} (of Acme) with their variants and notes rendered;
     the same number is the same person in every campaign. Other fields go to the campaign.
     """
-    from campaigns.models import Campaign, ConnectionRequest, Prospect
+    from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 
     def make(name="Lisbon founders", state=Campaign.State.ACTIVE, *, owner=None,
-             note_template="Hi {first_name|there}", prospects=0, start=0, **fields):
+             note_template="Hi {first_name|there}", prospects=0, start=0, senders=None, **fields):
         if owner is None:
             owner = request.getfixturevalue("owner")
         campaign = Campaign.objects.create(name=name, owner=owner, state=state, note_template=note_template, **fields)
+        campaign.senders.set(senders if senders is not None else [Sender.get()])
         for i in range(start, start + prospects):
             prospect, _ = Prospect.objects.get_or_create(
                 profile_urn=f"urn:li:fsd_profile:ACoAAProspect{i:04d}",
@@ -111,6 +116,7 @@ def make_campaign(request, db):
             )
             ConnectionRequest.objects.create(campaign=campaign, prospect=prospect)
         if prospects:
+            campaign.spread_queued_over_senders()
             campaign.render_queued_notes()
         return campaign
 
@@ -136,16 +142,31 @@ def sandbox(live_server, settings):
 
 @pytest.fixture
 def switch(sandbox):
-    """Set the sandbox's switches and save them: `switch(latency_ms=1500, not_sent_rate=1)`."""
+    """Set a sandbox team's switches and save them: `switch(latency_ms=1500, not_sent_rate=1)`
+    for the default team (the `sandbox` fixture), `switch(team=team_b, extension_offline=True)`
+    for another."""
 
-    def set_switches(**fields):
+    def set_switches(team=None, **fields):
+        team = team or sandbox
         for name, value in fields.items():
-            if not hasattr(sandbox, name):
+            if not hasattr(team, name):
                 raise AttributeError(f"The sandbox has no switch {name!r}.")
-            setattr(sandbox, name, value)
-        sandbox.save()
+            setattr(team, name, value)
+        team.save()
 
     return set_switches
+
+
+@pytest.fixture
+def make_team(sandbox):
+    """Add a simulated OutX team to the served sandbox: `make_team("Team B", "sandbox-key-b",
+    **switches)`, completing tasks at once like the default team."""
+    from outx_sandbox.models import SandboxSettings
+
+    def make(name, api_key, **switches):
+        return SandboxSettings.objects.create(name=name, api_key=api_key, **{"task_delay_seconds": 0, **switches})
+
+    return make
 
 
 def wait_for_sandbox_idle(timeout: float = 15) -> None:

@@ -57,23 +57,23 @@ def post(client, endpoint, body=None, **kwargs):
     return call(client, "post", endpoint, body, **kwargs)
 
 
-def status_of(client, task_id):
-    response = call(client, "get", "get-task-status", params={"api_agent_task_id": task_id})
+def status_of(client, task_id, *, key=None):
+    response = call(client, "get", "get-task-status", params={"api_agent_task_id": task_id}, key=key)
     assert response.status_code == 200, response.json()
     return response.json()["data"]
 
 
-def invite(client, profile_urn=URN, **fields):
-    response = post(client, "send-connection-request", {"profile_urn": profile_urn, **fields})
+def invite(client, profile_urn=URN, *, key=None, **fields):
+    response = post(client, "send-connection-request", {"profile_urn": profile_urn, **fields}, key=key)
     assert response.status_code == 200, response.json()
     return response.json()["api_agent_task_id"]
 
 
-def run_task(client, endpoint, body):
+def run_task(client, endpoint, body, *, key=None):
     """Create a task and read it back (with the default delay of 0 it completes at once)."""
-    response = post(client, endpoint, body)
+    response = post(client, endpoint, body, key=key)
     assert response.status_code == 200, response.json()
-    return status_of(client, response.json()["api_agent_task_id"])
+    return status_of(client, response.json()["api_agent_task_id"], key=key)
 
 
 @contextmanager
@@ -273,7 +273,7 @@ def test_a_delivery_is_logged_once_however_often_the_status_is_read(client, swit
     stale = SandboxTask.objects.get()  # what a second, concurrent reader loaded: still pending
     assert status_of(client, task_id)["status"] == "completed"
     assert status_of(client, task_id)["status"] == "completed"
-    assert complete_task(stale, switches) is False
+    assert complete_task(stale) is False
     assert Delivery.objects.count() == 1
 
 
@@ -386,9 +386,9 @@ def test_fetch_connections_validation(client, switches, body, error):
     assert_error(post(client, "fetch-connections", body), 400, error)
 
 
-def deliver(client, *urns):
+def deliver(client, *urns, key=None):
     for urn in urns:
-        assert status_of(client, invite(client, urn))["task_output"] == {"sent": True}
+        assert status_of(client, invite(client, urn, key=key), key=key)["task_output"] == {"sent": True}
 
 
 def test_fetch_connections_lists_invitees_who_accepted_after_the_delay(client, switches):
@@ -481,6 +481,139 @@ def test_send_message_to_someone_not_connected_fails_with_a_reason(client, switc
     assert data["task_output"]["sent"] is False
     assert "not a 1st-degree connection" in data["task_output"]["reason"]
     assert not SentMessage.objects.exists()
+
+
+# --- Teams: each key is one OutX team, one LinkedIn account -------------------------------------
+
+KEY_B = "sandbox-key-b"
+
+
+@pytest.fixture
+def team_b(switches):
+    """A second team, every switch at its default but completing tasks at once."""
+    return SandboxSettings.objects.create(name="Team B", api_key=KEY_B, task_delay_seconds=0)
+
+
+def test_the_default_team_has_the_sandbox_key_and_is_made_on_first_use():
+    assert not SandboxSettings.objects.exists()
+    default = SandboxSettings.get()
+    assert (default.name, default.api_key) == ("Sandbox team", settings.OUTX_SANDBOX_API_KEY)
+    assert SandboxSettings.get() == default
+    assert SandboxSettings.objects.count() == 1
+
+
+def test_for_key_finds_the_team_of_a_key_and_nothing_else(team_b):
+    assert SandboxSettings.for_key(KEY_B) == team_b
+    assert SandboxSettings.for_key(settings.OUTX_SANDBOX_API_KEY) == SandboxSettings.get()
+    for near_miss in ["", "sandbox-key-B", "sandbox-key-b ", "sandbox-key-", "not-a-key"]:
+        assert SandboxSettings.for_key(near_miss) is None, near_miss
+
+
+def test_the_default_key_works_before_any_team_exists(client):
+    assert not SandboxSettings.objects.exists()
+    response = post(client, "fetch-profile", {"profile_slug": "ada"})
+    assert response.status_code == 200
+    assert SandboxTask.objects.get().team == SandboxSettings.get()
+
+
+def test_each_key_calls_as_its_own_team(client, team_b):
+    task_id = invite(client, key=KEY_B)
+    assert SandboxTask.objects.get().team == team_b
+    assert status_of(client, task_id, key=KEY_B)["status"] == "completed"
+    assert Delivery.objects.of_team(team_b).get().profile_urn == URN
+    assert not Delivery.objects.of_team(SandboxSettings.get()).exists()
+
+
+@pytest.mark.parametrize(
+    ("switch", "status", "text"),
+    [
+        ({"wrong_key": True}, 401, "Invalid API Key"),
+        ({"extension_offline": True}, 403, PLUGIN_REQUIRED),
+        ({"no_admin": True}, 404, "No admin user found in the team"),
+        ({"server_error_rate": 1}, 500, "Internal server error"),
+        ({"weekly_invitation_limit": 0}, 429, "LinkedIn invitation limit reached"),
+    ],
+)
+def test_a_switch_on_one_team_answers_that_team_only(client, team_b, switch, status, text):
+    for name, value in switch.items():
+        setattr(team_b, name, value)
+    team_b.save()
+    assert_error(post(client, "send-connection-request", {"profile_urn": URN}, key=KEY_B), status, text)
+    invite(client, OTHER_URN)  # the default team goes on
+
+
+def test_the_weekly_limit_counts_the_team_s_own_invitations(client, switches, team_b):
+    team_b.weekly_invitation_limit = 1
+    team_b.save()
+    invite(client, URN)
+    invite(client, OTHER_URN)  # the default team's invitations are another account's
+    invite(client, URN, key=KEY_B)
+    assert post(client, "send-connection-request", {"profile_urn": OTHER_URN}, key=KEY_B).status_code == 429
+    invite(client, "urn:li:fsd_profile:ACoAAB9999")
+
+
+def test_each_team_s_extension_takes_its_own_delay_and_not_sent_rate(client, switches, team_b):
+    team_b.task_delay_seconds = 30
+    team_b.not_sent_rate = 1
+    team_b.save()
+    slow = invite(client, URN, key=KEY_B)
+    fast = invite(client, OTHER_URN)
+    assert status_of(client, fast)["status"] == "completed"
+    assert status_of(client, slow, key=KEY_B)["status"] == "pending"
+    with seconds_later(31):
+        assert status_of(client, slow, key=KEY_B)["task_output"]["sent"] is False
+    assert [d.profile_urn for d in Delivery.objects.all()] == [OTHER_URN]
+
+
+def test_a_key_reads_only_its_own_team_s_tasks(client, team_b):
+    theirs = invite(client)
+    assert_error(call(client, "get", "get-task-status", params={"api_agent_task_id": theirs}, key=KEY_B),
+                 404, "Agent task not found")
+    assert status_of(client, theirs)["id"] == theirs
+
+
+def test_complete_due_tasks_completes_every_team_s_tasks_with_its_own_settings(switches, team_b):
+    from outx_sandbox.extension import complete_due_tasks
+
+    team_b.not_sent_rate = 1
+    team_b.save()
+    SandboxTask.start(SandboxTask.TaskType.SEND_CONNECTION_REQUEST, {"profile_urn": URN}, switches)
+    SandboxTask.start(SandboxTask.TaskType.SEND_CONNECTION_REQUEST, {"profile_urn": OTHER_URN}, team_b)
+    assert complete_due_tasks() == 2
+    outputs = {task.team_id: task.task_output["sent"] for task in SandboxTask.objects.all()}
+    assert outputs == {switches.pk: True, team_b.pk: False}
+
+
+def test_connections_are_each_team_s_own(client, switches, team_b):
+    for team in (switches, team_b):
+        team.acceptance_rate = 1
+        team.acceptance_delay_seconds = 0
+        team.save()
+    deliver(client, URN)
+    deliver(client, OTHER_URN, key=KEY_B)
+    with seconds_later(1):
+        mine = run_task(client, "fetch-connections", {})["task_output"]["connections"]
+        theirs = run_task(client, "fetch-connections", {}, key=KEY_B)["task_output"]["connections"]
+        # B's account is not connected to the default team's invitee: no message.
+        refused = run_task(client, "send-message", {"recipient_urn": URN, "message": "Hi"}, key=KEY_B)
+        sent = run_task(client, "send-message", {"recipient_urn": OTHER_URN, "message": "Hi"}, key=KEY_B)
+    assert [c["profile_urn"] for c in mine] == [URN]
+    assert [c["profile_urn"] for c in theirs] == [OTHER_URN]
+    assert (refused["status"], sent["status"]) == ("failed", "completed")
+    assert SentMessage.objects.get().task.team == team_b
+
+
+def test_a_profile_is_the_same_whichever_team_fetches_it(client, team_b):
+    mine = run_task(client, "fetch-profile", {"profile_slug": "ada-lovelace"})["task_output"]
+    theirs = run_task(client, "fetch-profile", {"profile_slug": "Ada-Lovelace"}, key=KEY_B)["task_output"]
+    assert mine == theirs == fake_profile("ada-lovelace")
+
+
+def test_duplicates_count_across_teams(client, team_b):
+    deliver(client, URN)
+    deliver(client, URN, key=KEY_B)
+    assert Delivery.objects.of_team(team_b).duplicate_count() == 0
+    assert Delivery.objects.duplicate_count() == 1
 
 
 # --- Over real HTTP, through the product's client ----------------------------------------------

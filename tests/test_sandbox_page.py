@@ -1,4 +1,5 @@
-"""The sandbox's control page: staff set the switches and read the delivery log."""
+"""The sandbox's control page: staff choose a team, set its switches and read its delivery
+log, and add teams."""
 
 import datetime as dt
 
@@ -35,9 +36,10 @@ def staff_client(client):
     return client
 
 
-def delivered(profile_urn: str, minutes_ago: int, note: str = "") -> Delivery:
+def delivered(profile_urn: str, minutes_ago: int, note: str = "", team: SandboxSettings | None = None) -> Delivery:
     moment = timezone.now() - dt.timedelta(minutes=minutes_ago)
     task = SandboxTask.objects.create(
+        team=team or SandboxSettings.get(),
         task_type=SandboxTask.TaskType.SEND_CONNECTION_REQUEST,
         task_input={"profile_urn": profile_urn},
         status=SandboxTask.Status.COMPLETED,
@@ -71,13 +73,13 @@ def test_staff_see_every_switch_with_its_label(staff_client):
                   "Share of invitations not sent", "Task delay (seconds)", "Share of invitations accepted",
                   "Acceptance delay (seconds)"]:
         assert f">{label}:</label>" in html
-    assert "No invitations delivered yet." in html
+    assert "No invitations delivered yet by Sandbox team." in html
 
 
 def test_staff_change_the_switches(staff_client):
     response = staff_client.post(CONTROL, ALL_SWITCHES, follow=True)
-    assert response.redirect_chain == [(CONTROL, 302)]
-    assert "Sandbox settings saved." in response.content.decode()
+    assert response.redirect_chain == [(f"{CONTROL}?team={SandboxSettings.get().pk}", 302)]
+    assert "Switches of Sandbox team saved." in response.content.decode()
     sandbox = SandboxSettings.get()
     assert (sandbox.extension_offline, sandbox.wrong_key, sandbox.no_admin) == (True, True, True)
     assert (sandbox.weekly_invitation_limit, sandbox.latency_ms, sandbox.task_delay_seconds) == (50, 200, 5)
@@ -134,7 +136,108 @@ def test_reset_deletes_tasks_and_deliveries_but_keeps_the_switches(staff_client)
     delivered(URN, minutes_ago=1)
     assert staff_client.get(reverse("outx_sandbox:reset")).status_code == 405
     response = staff_client.post(reverse("outx_sandbox:reset"), follow=True)
-    assert response.redirect_chain == [(CONTROL, 302)]
+    assert response.redirect_chain == [(f"{CONTROL}?team={SandboxSettings.get().pk}", 302)]
     assert "Sandbox reset" in response.content.decode()
     assert not SandboxTask.objects.exists() and not Delivery.objects.exists()
     assert SandboxSettings.get().extension_offline is True
+
+
+# --- Teams -------------------------------------------------------------------------------------
+
+
+def team_page(client, team: SandboxSettings, **params) -> str:
+    response = client.get(CONTROL, {"team": team.pk, **params})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_page_lists_the_teams_and_shows_the_chosen_one(staff_client):
+    default = SandboxSettings.get()
+    team_b = SandboxSettings.objects.create(name="Team B", api_key="sandbox-key-b")
+    html = staff_client.get(CONTROL).content.decode()
+    assert '<strong aria-current="page">Sandbox team</strong>' in html
+    assert f'<a href="?team={team_b.pk}">Team B</a>' in html
+    assert "<code>••••••••ey-b</code>" in html and "sandbox-key-b" not in html  # masked, as the product does
+
+    html = team_page(staff_client, team_b)
+    assert '<h2 id="team-heading">Team B</h2>' in html
+    assert '<code id="team-key">••••••••ey-b</code>' in html
+    assert f'<a href="?team={default.pk}">Sandbox team</a>' in html
+    assert f'action="{CONTROL}?team={team_b.pk}" class="card" id="switches"' in html
+
+
+def test_an_unknown_team_is_not_found(staff_client):
+    assert staff_client.get(CONTROL, {"team": 999}).status_code == 404
+    assert staff_client.get(CONTROL, {"team": "b"}).status_code == 404
+
+
+def test_staff_switch_the_chosen_team_only(staff_client):
+    team_b = SandboxSettings.objects.create(name="Team B", api_key="sandbox-key-b")
+    response = staff_client.post(f"{CONTROL}?team={team_b.pk}", ALL_SWITCHES, follow=True)
+    assert response.redirect_chain == [(f"{CONTROL}?team={team_b.pk}", 302)]
+    assert "Switches of Team B saved." in response.content.decode()
+    team_b.refresh_from_db()
+    assert (team_b.extension_offline, team_b.weekly_invitation_limit, team_b.task_delay_seconds) == (True, 50, 5)
+    assert (team_b.name, team_b.api_key) == ("Team B", "sandbox-key-b")  # the switches form leaves them
+    default = SandboxSettings.get()
+    assert (default.extension_offline, default.weekly_invitation_limit, default.latency_ms) == (False, None, 0)
+
+
+def test_each_team_shows_its_own_delivery_log_and_duplicates_count_across_teams(staff_client):
+    team_b = SandboxSettings.objects.create(name="Team B", api_key="sandbox-key-b")
+    delivered(URN, minutes_ago=10, note="From the default team")
+    delivered(OTHER_URN, minutes_ago=5, note="From team B", team=team_b)
+    delivered(URN, minutes_ago=1, note="Team B again", team=team_b)
+
+    default_html = team_page(staff_client, SandboxSettings.get())
+    b_html = team_page(staff_client, team_b)
+
+    assert "From the default team" in default_html and "From team B" not in default_html
+    assert "From team B" in b_html and "From the default team" not in b_html
+    assert '<span class="stat-value" id="delivery-count">1</span>' in default_html
+    assert '<span class="stat-value" id="delivery-count">2</span>' in b_html
+    # One person invited by two teams is still invited twice by our senders.
+    for html in (default_html, b_html):
+        assert '<span class="stat-value duplicate" id="duplicate-count">1</span>' in html
+    assert b_html.count("Duplicate: invited 2 times") == 1
+
+
+def test_staff_add_a_team_with_its_switches_off(staff_client):
+    response = staff_client.post(
+        CONTROL, {"add_team": "1", "new_team-name": "Team C", "new_team-api_key": " sandbox-key-c "}, follow=True
+    )
+    team_c = SandboxSettings.objects.get(name="Team C")
+    assert response.redirect_chain == [(f"{CONTROL}?team={team_c.pk}", 302)]
+    assert "Team Team C added, every switch off." in response.content.decode()
+    assert team_c.api_key == "sandbox-key-c"
+    assert (team_c.extension_offline, team_c.weekly_invitation_limit, team_c.acceptance_rate) == (False, None, 0.4)
+    assert SandboxSettings.for_key("sandbox-key-c") == team_c
+
+
+def test_a_key_another_team_has_is_refused(staff_client):
+    SandboxSettings.objects.create(name="Team B", api_key="sandbox-key-b")
+    response = staff_client.post(
+        CONTROL, {"add_team": "1", "new_team-name": "Copy", "new_team-api_key": "sandbox-key-b"}
+    )
+    assert response.status_code == 200
+    assert "Sandbox team with this API key already exists." in response.content.decode()
+    assert not SandboxSettings.objects.filter(name="Copy").exists()
+
+
+def test_a_team_needs_a_name_and_a_key_and_its_form_leaves_the_switches_alone(staff_client):
+    response = staff_client.post(CONTROL, {"add_team": "1", "new_team-name": "", "new_team-api_key": "", **ALL_SWITCHES})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("This field is required.") == 2
+    assert "<details open>" in html
+    assert SandboxSettings.objects.count() == 1
+    assert SandboxSettings.get().extension_offline is False
+
+
+def test_reset_keeps_every_team(staff_client):
+    team_b = SandboxSettings.objects.create(name="Team B", api_key="sandbox-key-b", extension_offline=True)
+    delivered(URN, minutes_ago=1, team=team_b)
+    response = staff_client.post(f"{reverse('outx_sandbox:reset')}?team={team_b.pk}")
+    assert response["Location"] == f"{CONTROL}?team={team_b.pk}"
+    assert not SandboxTask.objects.exists()
+    assert SandboxSettings.objects.get(pk=team_b.pk).extension_offline is True

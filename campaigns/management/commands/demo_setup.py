@@ -1,18 +1,20 @@
-"""Give a fresh install something to look at: a demo login, demo pacing and a demo campaign.
+"""Give a fresh install something to look at: a demo login, three senders with demo pacing,
+each its own OutX team in the sandbox, and a demo campaign that rotates over two of them.
 
 `make run` calls this before serving. It is idempotent: it only creates what is missing, and
-never changes a row a person may have edited since (the account's pacing, the campaign).
+never changes a row a person may have edited since (a sender's pacing, the campaign).
 """
 
 import datetime as dt
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from campaigns import linkedin
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+from campaigns import keys, linkedin
+from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
 from campaigns.notes import template_errors
 
 DEMO_USERNAME = "demo"
@@ -25,10 +27,21 @@ DEMO_NOTE = (
 DEMO_NOTE_B = "Hello {first_name|there} — fellow {title|professional} here. Shall we connect?"
 DEMO_FOLLOWUP = "Thanks for connecting, {first_name|there}! Happy to swap notes on {company|your work} any time."
 
+# Three reps' LinkedIn accounts, each reached through its own team in the sandbox (one key, one
+# team, one account). The first has no stored key: it uses OUTX_API_KEY, which in the demo is
+# the sandbox's default key, so an install from before senders keeps its sender as the first.
+# The others store theirs (a key is never stored twice: one OutX team, one sender).
+DEMO_SENDERS = [
+    {"name": "Ada's LinkedIn", "team": "Ada's team", "api_key": None},
+    {"name": "Grace's LinkedIn", "team": "Grace's team", "api_key": "sandbox-key-grace"},
+    {"name": "Linus's LinkedIn", "team": "Linus's team", "api_key": "sandbox-key-linus"},
+]
+# The demo campaign rotates over the first two; the third shows a sender with nothing to do.
+DEMO_CAMPAIGN_SENDERS = 2
+
 # Seconds instead of minutes, every day and hour, so a newcomer sees invitations go out
 # within a minute. The model's defaults (the safe production values) stay as they are.
 DEMO_PACING = {
-    "name": "Demo LinkedIn account",
     "min_spacing_seconds": 5,
     "max_spacing_seconds": 10,
     "daily_limit": 50,
@@ -88,7 +101,8 @@ DEMO_PROSPECTS = [
 
 class Command(BaseCommand):
     help = (
-        "Create the demo login (demo / demo), demo pacing and a demo campaign, if missing. "
+        "Create the demo login (demo / demo), three demo senders (each its own sandbox team) "
+        "and a demo campaign over two of them, if missing. "
         "Refuses to run with DJANGO_DEBUG=0 unless given --force."
     )
 
@@ -111,8 +125,8 @@ class Command(BaseCommand):
             raise CommandError(errors[0])
         with transaction.atomic():
             user = self.demo_user()
-            self.sending_account()
-            self.demo_campaign(user)
+            senders = self.demo_senders(user)
+            self.demo_campaign(user, senders[:DEMO_CAMPAIGN_SENDERS])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Log in at http://127.0.0.1:{settings.PORT}/ as {DEMO_USERNAME} / {DEMO_PASSWORD}"
@@ -129,27 +143,62 @@ class Command(BaseCommand):
         self.stdout.write(f"Created the admin user {DEMO_USERNAME!r} (password {DEMO_PASSWORD!r}).")
         return user
 
-    def sending_account(self) -> SendingAccount:
-        account = SendingAccount.objects.order_by("pk").first()
-        if account is not None:
+    def demo_senders(self, user) -> list[Sender]:
+        """The demo's senders, each with its sandbox team. Without the sandbox (a demo site on
+        the real OutX, given --force) only the first: the others' keys are the sandbox's."""
+        sandbox_on = apps.is_installed("outx_sandbox")
+        if not sandbox_on:
+            self.stdout.write("The OutX sandbox is off: the demo sends from one sender, with OUTX_API_KEY.")
+        wanted = DEMO_SENDERS if sandbox_on else DEMO_SENDERS[:1]
+        senders = [self.demo_sender(data, user) for data in wanted]
+        if sandbox_on:
+            for sender, data in zip(senders, wanted):
+                self.sandbox_team(sender, data["team"])
+        return senders
+
+    def demo_sender(self, data: dict, user) -> Sender:
+        """The sender `data` describes, found by its key (the keyless one is the first sender
+        that is none of the others), or made with demo pacing and the demo user."""
+        if data["api_key"]:
+            sender = Sender.objects.filter(key_fingerprint=keys.fingerprint(data["api_key"])).first()
+        else:
+            others = [keys.fingerprint(d["api_key"]) for d in DEMO_SENDERS if d["api_key"]]
+            sender = Sender.objects.exclude(key_fingerprint__in=others).order_by("pk").first()
+        if sender is not None:
             # A person may have set the pacing since; never undo that.
             self.stdout.write(
-                f"Sending account exists; its pacing left as it is: {account.daily_limit} a day, "
-                f"{account.weekly_limit} a week, {account.min_spacing_seconds}–"
-                f"{account.max_spacing_seconds} s apart."
+                f"Sender {sender.name!r} exists; its pacing left as it is: {sender.daily_limit} a day, "
+                f"{sender.weekly_limit} a week, {sender.min_spacing_seconds}–{sender.max_spacing_seconds} s apart."
             )
-            return account
-        account = SendingAccount(**DEMO_PACING)
-        account.full_clean()
-        account.save()
+            return sender
+        sender = Sender(name=data["name"], **DEMO_PACING)
+        if data["api_key"]:
+            sender.set_api_key(data["api_key"])
+        sender.full_clean()
+        sender.save()
+        sender.users.add(user)
         self.stdout.write(
-            f"Created the sending account with demo pacing: {account.daily_limit} a day, "
-            f"{account.weekly_limit} a week, {account.min_spacing_seconds}–"
-            f"{account.max_spacing_seconds} s apart, every day, all day."
+            f"Created the sender {sender.name!r} ({sender.masked_key}) with demo pacing: {sender.daily_limit} "
+            f"a day, {sender.weekly_limit} a week, {sender.min_spacing_seconds}–{sender.max_spacing_seconds} s "
+            f"apart, every day, all day."
         )
-        return account
+        return sender
 
-    def demo_campaign(self, user) -> Campaign:
+    def sandbox_team(self, sender: Sender, name: str) -> None:
+        """The sandbox team the sender's key reaches, made if missing: each sender is its own
+        LinkedIn account. Only the demo's keys: a real OutX key is never copied into the sandbox."""
+        from outx_sandbox.models import SandboxSettings
+
+        demo_keys = {settings.OUTX_SANDBOX_API_KEY, *(d["api_key"] for d in DEMO_SENDERS if d["api_key"])}
+        api_key = sender.api_key
+        if api_key not in demo_keys:
+            self.stdout.write(f"Sender {sender.name!r} uses a key of its own; no sandbox team made for it.")
+            return
+        team, created = SandboxSettings.objects.get_or_create(api_key=api_key, defaults={"name": name})
+        if created:
+            self.stdout.write(f"Created the sandbox team {team.name!r} (key {api_key!r}) for {sender.name!r}.")
+
+    def demo_campaign(self, user, senders: list[Sender]) -> Campaign:
         campaign, created = Campaign.objects.get_or_create(
             name=DEMO_CAMPAIGN, owner=user,
             defaults={
@@ -159,9 +208,11 @@ class Command(BaseCommand):
         )
         if not created:
             self.stdout.write(f"{DEMO_CAMPAIGN!r} exists; adding only what it lacks.")
+        if created or not campaign.senders.exists():
+            campaign.senders.set(senders)  # before the prospects, which are spread over them
         prospects = [self.prospect(data) for data in DEMO_PROSPECTS]
         new = [prospect for prospect in prospects if not campaign.requests.filter(prospect=prospect).exists()]
-        campaign.add_prospects(new)  # spreads them over the variants and writes each note
+        campaign.add_prospects(new)  # spreads them over the senders and variants, writes each note
         for request in campaign.requests.filter(prospect__in=new).order_by("id"):
             Event.objects.create(
                 connection_request=request, campaign=campaign, from_state="",
@@ -172,9 +223,13 @@ class Command(BaseCommand):
             raise CommandError(f"The demo campaign cannot launch: {problems[0]}")
         if campaign.state == Campaign.State.DRAFT:
             campaign.move_to(Campaign.State.ACTIVE, "Launched by demo_setup")
+        if campaign.state == Campaign.State.ACTIVE:
+            campaign.senders.wake()  # the worker hands out only senders whose work is due
         if created or queued:
+            names = " and ".join(sender.name for sender in campaign.senders.order_by("pk"))
             self.stdout.write(
-                f"{DEMO_CAMPAIGN!r}: {queued} connection request(s) queued; campaign {campaign.state}."
+                f"{DEMO_CAMPAIGN!r}: {queued} connection request(s) queued, spread over {names}; "
+                f"campaign {campaign.state}."
             )
         return campaign
 
