@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import campaigns, home, notes, prospects, review, settings
+from .views import campaigns, home, notes, prospects, review, senders
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -26,8 +26,13 @@ urlpatterns = [
     path("review/", review.review, name="review"),
     path("review/export.csv", review.review_export, name="review_export"),
     path("review/<int:pk>/", review.request_detail, name="request_detail"),
-    # Settings (admins)
-    path("settings/", settings.settings_page, name="settings"),
-    path("settings/test-connection/", settings.test_connection, name="settings_test_connection"),
-    path("settings/resume/", settings.resume_account, name="settings_resume_account"),
+    # Senders (admins); /settings/ was their page before there were several
+    path("settings/", senders.settings_redirect, name="settings"),
+    path("senders/", senders.sender_list, name="sender_list"),
+    path("senders/new/", senders.sender_create, name="sender_create"),
+    path("senders/<int:pk>/", senders.sender_detail, name="sender_detail"),
+    path("senders/<int:pk>/state/", senders.sender_state, name="sender_state"),
+    path("senders/<int:pk>/test-connection/", senders.sender_test_connection, name="sender_test_connection"),
+    path("senders/<int:pk>/retire/", senders.sender_retire, name="sender_retire"),
+    path("senders/<int:pk>/delete/", senders.sender_delete, name="sender_delete"),
 ]

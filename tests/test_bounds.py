@@ -14,14 +14,14 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.forms.settings import SendingAccountForm
+from campaigns.forms.senders import SenderForm
 from campaigns.models import (
     ACCOUNT_BOUNDS,
     CAMPAIGN_BOUNDS,
     Campaign,
     ConnectionRequest,
     FollowUp,
-    SendingAccount,
+    Sender,
 )
 from campaigns.worker import run_tick
 from tests.helpers import add_request, at, page_url, status_url, words
@@ -49,7 +49,7 @@ def errors_of(html: str, field: str) -> str:
     return match.group(1)
 
 
-def at_the_largest(account: SendingAccount) -> SendingAccount:
+def at_the_largest(account: Sender) -> Sender:
     """The sending account with every bounded number at its maximum (still inside working hours)."""
     for name, bound in ACCOUNT_BOUNDS.items():
         setattr(account, name, bound.maximum)
@@ -107,9 +107,11 @@ def test_each_campaign_number_one_above_its_maximum_is_refused_by_name(ada_clien
 
 
 @pytest.mark.django_db
-def test_the_campaign_form_takes_each_number_at_its_maximum(ada_client):
+def test_the_campaign_form_takes_each_number_at_its_maximum(ada_client, ada):
+    sender = Sender.get()
+    sender.users.add(ada)
     response = ada_client.post(reverse("campaign_create"), campaign_form_data(
-        followup_delay_minutes="129600", brake_min_invitations="1000", brake_min_acceptance_percent="100",
+        senders=[str(sender.pk)], followup_delay_minutes="129600", brake_min_invitations="1000", brake_min_acceptance_percent="100",
     ))
 
     assert response.status_code == 302
@@ -131,7 +133,7 @@ def test_the_campaign_form_states_each_maximum_before_anything_is_typed(ada_clie
     assert "At most 100 percent." in html
 
 
-# --- The settings page and the admin ----------------------------------------------------------------
+# --- A sender's page and the admin ------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -141,9 +143,23 @@ def staff_client(client, db):
 
 
 SETTINGS = {
+    "name": "Team LinkedIn account", "api_key": "", "users": [],
     "daily_limit": "15", "weekly_limit": "80", "working_days": ["0", "2", "5"], "work_start": "08:30",
     "work_end": "17:15", "time_zone": "Europe/Paris", "min_spacing_seconds": "180", "max_spacing_seconds": "400",
+    "hourly_action_limit": "50", "offline_recheck_seconds": "300", "stale_after_days": "7",
+    "acceptance_check_minutes": "30", "acceptance_wait_days": "7",
 }
+TUNING_ERRORS = [
+    ("offline_recheck_seconds", "Enter at most 86400 seconds (one day)."),
+    ("hourly_action_limit", "Enter at most 1000 actions an hour."),
+    ("acceptance_check_minutes", "Enter at most 1440 minutes (one day)."),
+    ("acceptance_wait_days", "Enter at most 90 days."),
+    ("stale_after_days", STALE_ERROR),
+]
+
+
+def sender_page() -> str:
+    return reverse("sender_detail", args=[Sender.get().pk])
 
 
 @pytest.mark.django_db
@@ -158,37 +174,54 @@ SETTINGS = {
         ({"max_spacing_seconds": "1000000000"}, "max_spacing_seconds", "Enter at most 86400 seconds (one day)."),
     ],
 )
-def test_the_settings_page_refuses_pacing_beyond_its_maximum(staff_client, changes, field, message):
-    response = staff_client.post(reverse("settings"), {**SETTINGS, **changes})
+def test_the_sender_page_refuses_pacing_beyond_its_maximum(staff_client, changes, field, message):
+    response = staff_client.post(sender_page(), {**SETTINGS, **changes})
 
     assert response.status_code == 200
     assert message in errors_of(response.content.decode(), field)
-    account = SendingAccount.get()
+    account = Sender.get()
     assert (account.daily_limit, account.weekly_limit, account.max_spacing_seconds) == (20, 100, 300)
 
 
 @pytest.mark.django_db
-def test_the_settings_page_takes_pacing_at_its_maximum_and_states_it(staff_client):
-    html = words(staff_client.get(reverse("settings")).content.decode())
+def test_the_sender_page_takes_pacing_at_its_maximum_and_states_it(staff_client):
+    html = words(staff_client.get(sender_page()).content.decode())
     assert "At most 1000 invitations a day." in html and 'max="1000"' in html
     assert "At most 86400 seconds (one day)." in html and 'max="86400"' in html
+    assert "At most 1440 minutes (one day)." in html and 'max="1440"' in html
+    assert "At most 365 days (one year)." in html and "At most 90 days." in html
 
-    response = staff_client.post(reverse("settings"), {
+    largest_tuning = {name: str(ACCOUNT_BOUNDS[name].maximum) for name, _ in TUNING_ERRORS}
+    response = staff_client.post(sender_page(), {
         **SETTINGS, "daily_limit": "1000", "weekly_limit": "7000",
-        "min_spacing_seconds": "86400", "max_spacing_seconds": "86400",
+        "min_spacing_seconds": "86400", "max_spacing_seconds": "86400", **largest_tuning,
     })
 
     assert response.status_code == 302
-    account = SendingAccount.get()
+    account = Sender.get()
     assert (account.daily_limit, account.weekly_limit, account.min_spacing_seconds) == (1000, 7000, 86400)
+    assert {name: str(getattr(account, name)) for name in largest_tuning} == largest_tuning
 
 
 @pytest.mark.django_db
-def test_the_settings_form_refuses_a_huge_number_without_raising():
-    form = SendingAccountForm({**SETTINGS, "daily_limit": "9" * 5000}, instance=SendingAccount.get())
+@pytest.mark.parametrize(("field", "message"), TUNING_ERRORS)
+def test_the_sender_page_refuses_each_tuning_number_one_above_its_maximum(staff_client, field, message):
+    before = getattr(Sender.get(), field)
+
+    response = staff_client.post(sender_page(), {**SETTINGS, field: str(ACCOUNT_BOUNDS[field].maximum + 1)})
+
+    assert response.status_code == 200
+    assert message in errors_of(response.content.decode(), field)
+    assert getattr(Sender.get(), field) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["daily_limit", "stale_after_days"])
+def test_the_sender_form_refuses_a_huge_number_without_raising(field):
+    form = SenderForm({**SETTINGS, field: "9" * 5000}, instance=Sender.get())
 
     assert not form.is_valid()
-    assert form.errors["daily_limit"] == ["Enter a whole number."]
+    assert form.errors[field] == ["Enter a whole number."]
 
 
 @pytest.fixture
@@ -211,9 +244,9 @@ def admin_account_data(**changes) -> dict:
 
 @pytest.mark.django_db
 def test_the_admin_settings_form_refuses_a_stale_age_of_a_billion_days(superuser_client):
-    # stale_after_days and the other tuning numbers are set in the admin, not on Settings.
-    account = SendingAccount.get()
-    url = reverse("admin:campaigns_sendingaccount_change", args=[account.pk])
+    # The tuning numbers are on a sender's page too; the admin refuses as much.
+    account = Sender.get()
+    url = reverse("admin:campaigns_sender_change", args=[account.pk])
 
     response = superuser_client.post(url, admin_account_data(stale_after_days="1000000000"))
 
@@ -235,8 +268,8 @@ def test_the_admin_settings_form_refuses_a_stale_age_of_a_billion_days(superuser
     ],
 )
 def test_the_admin_refuses_each_tuning_number_one_above_its_maximum(superuser_client, field, message):
-    account = SendingAccount.get()
-    url = reverse("admin:campaigns_sendingaccount_change", args=[account.pk])
+    account = Sender.get()
+    url = reverse("admin:campaigns_sender_change", args=[account.pk])
     before = getattr(account, field)
 
     response = superuser_client.post(url, admin_account_data(**{field: str(ACCOUNT_BOUNDS[field].maximum + 1)}))
@@ -249,8 +282,8 @@ def test_the_admin_refuses_each_tuning_number_one_above_its_maximum(superuser_cl
 
 @pytest.mark.django_db
 def test_the_admin_takes_each_tuning_number_at_its_maximum(superuser_client):
-    account = SendingAccount.get()
-    url = reverse("admin:campaigns_sendingaccount_change", args=[account.pk])
+    account = Sender.get()
+    url = reverse("admin:campaigns_sender_change", args=[account.pk])
     largest = {
         name: str(ACCOUNT_BOUNDS[name].maximum)
         for name in ("stale_after_days", "offline_recheck_seconds", "hourly_action_limit",
@@ -299,15 +332,15 @@ def account_updates() -> list[tuple[str, dict]]:
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "fields"), account_updates(), ids=[name for name, _ in account_updates()])
 def test_the_database_refuses_an_account_number_beyond_its_bound(name, fields):
-    account = SendingAccount.get()
+    account = Sender.get()
 
     with pytest.raises(IntegrityError) as refused, transaction.atomic():
-        SendingAccount.objects.filter(pk=account.pk).update(**fields)
+        Sender.objects.filter(pk=account.pk).update(**fields)
 
     if name != "min_spacing_seconds":  # min <= max spacing breaks too: either name may be reported
         assert f"sending_account_{name}_bounded" in str(refused.value)
     account.refresh_from_db()
-    assert getattr(account, name) == SendingAccount._meta.get_field(name).default
+    assert getattr(account, name) == Sender._meta.get_field(name).default
 
 
 @pytest.mark.django_db
@@ -328,11 +361,11 @@ def test_the_database_refuses_a_campaign_number_beyond_its_bound(make_campaign, 
 def test_the_database_takes_every_number_at_its_maximum(make_campaign):
     campaign = make_campaign()
     Campaign.objects.filter(pk=campaign.pk).update(**{n: b.maximum for n, b in CAMPAIGN_BOUNDS.items()})
-    SendingAccount.objects.filter(pk=SendingAccount.get().pk).update(**{n: b.maximum for n, b in ACCOUNT_BOUNDS.items()})
+    Sender.objects.filter(pk=Sender.get().pk).update(**{n: b.maximum for n, b in ACCOUNT_BOUNDS.items()})
 
     campaign.refresh_from_db()
     assert campaign.followup_delay_minutes == 129600
-    assert SendingAccount.get().stale_after_days == 365
+    assert Sender.get().stale_after_days == 365
 
 
 @pytest.mark.django_db

@@ -1,15 +1,16 @@
-"""Key masking (campaigns/views/settings.py) is case-insensitive: an error that quotes the
-OutX key in another case still shows it masked."""
+"""Key masking (campaigns/forms/senders.py) is case-insensitive: an error that quotes the
+OutX key in another case still shows it masked, with the same mask as `Sender.masked_key`."""
 
 import httpx
 import pytest
 from django.urls import reverse
 
 from campaigns import outx
-from campaigns.views.settings import masked, without_key
+from campaigns.forms.senders import masked, without_key
+from campaigns.models import Sender
 
 KEY = "sk-outx-7Q3f9a1Ce5b2d4F6"
-SHOWN = "sk••••••••F6"
+SHOWN = "••••••••d4F6"
 
 
 @pytest.mark.parametrize(
@@ -41,18 +42,28 @@ def test_text_without_the_key_is_left_as_it_is():
     assert without_key(text, "") == text
 
 
-def test_the_connection_test_masks_a_key_outx_quotes_upper_cased(admin_client, settings, monkeypatch):
-    settings.OUTX_API_KEY = KEY
+def test_the_mask_is_the_senders_own(db):
+    sender = Sender.objects.create(name="Maria's LinkedIn")
+    sender.set_api_key(KEY)
+
+    assert masked(KEY) == sender.masked_key == SHOWN
+    assert masked("short") == "••••••••" and masked("") == "not set"
+
+
+def test_the_connection_test_masks_a_key_outx_quotes_upper_cased(admin_client, monkeypatch):
+    sender = Sender.objects.create(name="Maria's LinkedIn")
+    sender.set_api_key(KEY)
+    sender.save()
 
     def handler(request):
-        return httpx.Response(401, json={"error": f"Invalid API Key {KEY.upper()}"})
+        return httpx.Response(401, json={"error": f"Invalid API Key {request.headers['x-api-key'].upper()}"})
 
     monkeypatch.setattr(
-        outx, "get_client",
-        lambda: outx.OutxClient("https://outx.test", KEY, transport=httpx.MockTransport(handler)),
+        outx, "client_for",
+        lambda sender: outx.OutxClient("https://outx.test", sender.api_key, transport=httpx.MockTransport(handler)),
     )
 
-    response = admin_client.post(reverse("settings_test_connection"), HTTP_HX_REQUEST="true")
+    response = admin_client.post(reverse("sender_test_connection", args=[sender.pk]), HTTP_HX_REQUEST="true")
 
     html = response.content.decode()
     assert response.status_code == 200

@@ -48,8 +48,12 @@ def form_token(html: str) -> str:
 
 
 @pytest.fixture
-def world(db, settings):
+def world(db, settings, monkeypatch):
+    from campaigns import outx
+    from tests.test_security_permissions import outx_taking_every_key
+
     settings.OUTX_BASE_URL = "http://127.0.0.1:9"  # the connection test fails at once
+    monkeypatch.setattr(outx, "get_client", outx_taking_every_key)  # a new sender's key is checked with OutX
     return build_world(enforce_csrf_checks=True)
 
 
@@ -105,7 +109,11 @@ def test_a_plain_form_post_with_the_forms_token_works(world):
     url = reverse("campaign_edit", args=[world.draft.pk])
     html = client.get(url).content.decode()
     token = form_token(html)
-    data = form_data(CampaignForm(instance=world.draft), name="Renamed without htmx", csrfmiddlewaretoken=token)
+    world.account.users.add(world.owner)  # the sender the form posts: one the owner may use
+    data = form_data(
+        CampaignForm(instance=world.draft), name="Renamed without htmx", senders=[str(world.account.pk)],
+        csrfmiddlewaretoken=token,
+    )
     response = client.post(url, data)
 
     assert response.status_code == 302

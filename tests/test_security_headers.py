@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, ConnectionRequest, Prospect
+from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 
 PASSWORD = "a long enough password"
 
@@ -56,7 +56,7 @@ def campaign(admin_user, account):
         name="Founders in Lisbon", owner=admin_user, state=Campaign.State.ACTIVE, note_template="Hi {first_name|there}"
     )
     prospect = Prospect.objects.create(profile_urn="urn:li:fsd_profile:ACoAAHeaders01", first_name="Ana")
-    ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, note="Hi Ana")
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect, note="Hi Ana")
     return campaign
 
 
@@ -67,7 +67,7 @@ def main_pages(campaign) -> dict[str, str]:
         "campaign page": reverse("campaign_detail", args=[campaign.pk]),
         "campaign edit": reverse("campaign_edit", args=[campaign.pk]),
         "review": reverse("review"),
-        "settings": reverse("settings"),
+        "senders": reverse("sender_list"),
     }
 
 

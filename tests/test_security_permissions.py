@@ -1,5 +1,5 @@
-"""Only a campaign's owner or an admin changes anything: every URL that accepts a POST, walked
-as another user, answers 403 or 404 and changes no row.
+"""Only a campaign's owner or an admin changes anything, and only admins manage senders: every
+URL that accepts a POST, walked as another user, answers 403 or 404 and changes no row.
 
 The URL conf is walked as Django resolves it (tests/test_login_required.py), and every URL that
 accepts a POST must be known here, so a mutating URL added later fails this file until someone
@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from django import forms
 from django.apps import apps
@@ -24,9 +25,10 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from campaigns.forms.campaigns import CampaignForm
-from campaigns.forms.settings import SendingAccountForm
+from campaigns import outx
+from campaigns.forms.senders import SenderForm
 from campaigns.importing import read_csv
-from campaigns.models import Campaign, ConnectionRequest, FollowUp, PendingUpload, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, PendingUpload, Prospect, Sender
 from tests.test_login_required import all_pages
 
 URN = "urn:li:fsd_profile:ACoAASecurity{}"
@@ -57,7 +59,8 @@ class World:
     owner_client: Client
     intruder_client: Client
     staff_client: Client
-    account: SendingAccount
+    account: Sender  # the first sender: every request below is on it
+    spare: Sender  # a second sender with a stored key and no request; the owner may use it
     draft: Campaign  # launchable: one queued prospect, a note that renders
     active: Campaign
     paused: Campaign
@@ -84,7 +87,7 @@ def store_upload(user: User, campaign: Campaign, text: str = CSV_TEXT) -> str:
 
 def add_request(campaign: Campaign, number: int, state=ConnectionRequest.State.QUEUED, **fields) -> ConnectionRequest:
     prospect = Prospect.objects.create(profile_urn=URN.format(number), first_name=f"Person{number}")
-    return ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, state=state, **fields)
+    return ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect, state=state, **fields)
 
 
 def build_world(**client_options) -> World:
@@ -97,12 +100,19 @@ def build_world(**client_options) -> World:
         clients[user.username] = Client(**client_options)
         clients[user.username].force_login(user)
 
-    account = SendingAccount.get()
+    account = Sender.get()
+    account.users.add(owner, intruder)  # both may send from it: only owning a campaign tells them apart
+    spare = Sender.objects.create(name="Spare LinkedIn")
+    spare.set_api_key("sk-outx-spare-team-key-0001")
+    spare.save()
+    spare.users.add(owner)
     note = "Hi {first_name|there}"
     draft = Campaign.objects.create(name="Draft", owner=owner, note_template=note)
     active = Campaign.objects.create(name="Active", owner=owner, note_template=note, state=Campaign.State.ACTIVE)
     paused = Campaign.objects.create(name="Paused", owner=owner, note_template=note, state=Campaign.State.PAUSED)
     intruders_campaign = Campaign.objects.create(name="Mallory's", owner=intruder, note_template=note)
+    for campaign in (draft, active, paused, intruders_campaign):
+        campaign.senders.set([account])
     add_request(draft, 1)
     add_request(paused, 2)
     queued = add_request(active, 3)
@@ -133,7 +143,7 @@ def build_world(**client_options) -> World:
     return World(
         owner=owner, intruder=intruder, staff=staff,
         owner_client=clients["ada"], intruder_client=clients["mallory"], staff_client=clients["root"],
-        account=account, draft=draft, active=active, paused=paused, intruders_campaign=intruders_campaign,
+        account=account, spare=spare, draft=draft, active=active, paused=paused, intruders_campaign=intruders_campaign,
         queued=queued, uncertain=uncertain, uncertain_too=uncertain_too, accepted=accepted, accepted_too=accepted_too,
         owner_token=store_upload(owner, draft),
         intruders_token=store_upload(intruder, intruders_campaign),
@@ -238,18 +248,31 @@ CASES = [
         intruder_urls=lambda w: [reverse("prospects_import_map", args=[w.draft.pk, w.intruders_token])],
     ),
     Case(
-        "settings", "save", lambda w: reverse("settings"),
-        lambda w: form_data(SendingAccountForm(instance=SendingAccount.get()), daily_limit="7"),
-        allowed="staff",
+        "sender_create", "create", lambda w: reverse("sender_create"),
+        lambda w: form_data(SenderForm(), name="Walked in", api_key="sk-outx-walk-new-team-0002"),
+        allowed="staff", works=(302,),
     ),
     Case(
-        "settings_resume_account", "pause", lambda w: reverse("settings_resume_account"),
+        "sender_detail", "save", lambda w: reverse("sender_detail", args=[w.account.pk]),
+        lambda w: form_data(SenderForm(instance=w.account), daily_limit="7", users=[str(w.intruder.pk)]),
+        allowed="staff", works=(302,),
+    ),
+    Case(
+        "sender_state", "pause", lambda w: reverse("sender_state", args=[w.account.pk]),
         lambda w: {"action": "pause"}, allowed="staff",
     ),
     # It calls OutX and changes no row; an admin's answer says whether OutX answered.
     Case(
-        "settings_test_connection", "test", lambda w: reverse("settings_test_connection"), no_data,
+        "sender_test_connection", "test", lambda w: reverse("sender_test_connection", args=[w.account.pk]), no_data,
         allowed="staff", changes=False,
+    ),
+    Case(
+        "sender_retire", "retire", lambda w: reverse("sender_retire", args=[w.spare.pk]), no_data,
+        allowed="staff", works=(302,),
+    ),
+    Case(
+        "sender_delete", "delete", lambda w: reverse("sender_delete", args=[w.spare.pk]), no_data,
+        allowed="staff", works=(302,),
     ),
 ]
 if settings.OUTX_SANDBOX:
@@ -305,7 +328,10 @@ def concrete_url(sample_url: str, world: World) -> str:
         return sample_url
     name, kwargs = match.view_name, dict(match.kwargs)
     if "pk" in kwargs:
-        kwargs["pk"] = (world.uncertain if name.startswith("request") else world.draft).pk
+        if name.startswith("sender"):
+            kwargs["pk"] = world.account.pk
+        else:
+            kwargs["pk"] = (world.uncertain if name.startswith("request") else world.draft).pk
     if "token" in kwargs:
         kwargs["token"] = world.owner_token
     if "action" in kwargs:
@@ -322,10 +348,16 @@ def concrete_url(sample_url: str, world: World) -> str:
 # --- The tests -------------------------------------------------------------------------------
 
 
+def outx_taking_every_key(*, api_key=None, **kwargs) -> outx.OutxClient:
+    """OutX answering "no such task" to the key check and the connection test: the key works."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, json={"error": "Agent task not found"}))
+    return outx.OutxClient("https://outx.test", api_key or "", transport=transport)
+
+
 @pytest.fixture
-def world(db, settings):
-    # The connection test calls OutX: nothing listens on port 9, so it fails at once.
-    settings.OUTX_BASE_URL = "http://127.0.0.1:9"
+def world(db, monkeypatch):
+    # A new sender's key is checked with OutX, and so is the connection: no network here.
+    monkeypatch.setattr(outx, "get_client", outx_taking_every_key)
     return build_world()
 
 
@@ -390,10 +422,27 @@ def test_the_owner_may_not_use_the_staff_only_urls(world):
             assert snapshot() == before
 
 
+def test_members_are_refused_the_senders_pages_even_for_their_own_sender(world):
+    """Sender management is for admins: a member of a sender sees none of its pages."""
+    spare = [world.spare.pk]
+    urls = [
+        reverse("settings"), reverse("sender_list"), reverse("sender_create"),
+        reverse("sender_detail", args=spare), reverse("sender_retire", args=spare),
+        reverse("sender_delete", args=spare),
+    ]
+    assert world.spare.may_be_used_by(world.owner)
+
+    for url in urls:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            assert world.owner_client.get(url, **headers).status_code == 403, url
+        assert world.staff_client.get(url).status_code in (200, 302), url
+
+
 def test_creating_a_campaign_is_open_to_everyone_and_makes_it_theirs(world):
     """The exception: no campaign to own yet. Whatever the form says, the poster owns it."""
     data = form_data(
         CampaignForm(), name="Mallory's second", note_template="Hi", owner=str(world.owner.pk), state="active",
+        senders=[str(world.account.pk)],
     )
 
     response = world.intruder_client.post(reverse("campaign_create"), data)

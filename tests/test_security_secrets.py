@@ -1,5 +1,5 @@
 """The OutX API key never leaves the server: not in a page, a log line, a stored error, an
-exception's message, or Django's error report.
+exception's message, or Django's error report. (A sender's stored key: tests/test_sender_keys.py.)
 
 The key is set to a distinctive value; then every GET page is fetched as an admin, the worker
 runs against an OutX that fails in every way it can (with every logger at DEBUG, httpx and
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from campaigns import outx
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
 from campaigns.worker import run_tick
 from tests.conftest import wait_for_sandbox_idle
 from tests.test_login_required import all_pages
@@ -49,6 +49,8 @@ def body_of(response) -> str:
 def test_no_page_shows_the_key(db, settings):
     settings.OUTX_API_KEY = settings.OUTX_SANDBOX_API_KEY = KEY
     world = build_world()
+    world.spare.set_api_key(KEY.swapcase())  # a stored key too, beside the environment's
+    world.spare.save()
     client = world.staff_client
     statuses = {}
 
@@ -57,13 +59,13 @@ def test_no_page_shows_the_key(db, settings):
         for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
             response = client.get(url, **headers)
             statuses[url] = response.status_code
-            assert without_key(body_of(response)), url
+            assert without_key(body_of(response)) and KEY.swapcase() not in body_of(response), url
             assert all(without_key(value) for value in response.headers.values()), url
 
     # The walk did render the pages, the key's own section included.
     assert sum(status == 200 for status in statuses.values()) >= 40
-    settings_page = client.get(reverse("settings")).content.decode()
-    assert "sk••••••••F6" in settings_page
+    assert "OUTX_API_KEY from the environment" in client.get(reverse("sender_detail", args=[world.account.pk])).content.decode()
+    assert "••••••••D4f6" in client.get(reverse("sender_detail", args=[world.spare.pk])).content.decode()
 
 
 # --- The worker against a failing OutX ---------------------------------------------------------
@@ -106,15 +108,15 @@ def busy_account(pacing_off):
     owner = User.objects.create_user("ada")
     campaign = Campaign.objects.create(name="Q4", owner=owner, state=Campaign.State.ACTIVE, note_template="Hi")
     now = timezone.now()
-    ConnectionRequest.objects.create(
+    ConnectionRequest.objects.create(sender=Sender.get(), 
         campaign=campaign, prospect=Prospect.objects.create(profile_urn=URN.format(1)), note="Hi",
     )
-    ConnectionRequest.objects.create(
+    ConnectionRequest.objects.create(sender=Sender.get(), 
         campaign=campaign, prospect=Prospect.objects.create(profile_urn=URN.format(2)), note="Hi",
         state=State.PENDING, outx_task_id="task-2", submitted_at=now - dt.timedelta(minutes=5),
         next_poll_at=now - dt.timedelta(seconds=1),
     )
-    ConnectionRequest.objects.create(
+    ConnectionRequest.objects.create(sender=Sender.get(), 
         campaign=campaign, prospect=Prospect.objects.create(profile_url="https://www.linkedin.com/in/secret-three"),
     )
     return account
@@ -124,7 +126,7 @@ def assert_nothing_stored_holds_the_key() -> None:
     assert all(without_key(cause) for cause in Event.objects.values_list("cause", flat=True))
     assert all(without_key(error) for error in ConnectionRequest.objects.values_list("last_error", flat=True))
     assert all(without_key(error) for error in Prospect.objects.values_list("lookup_error", flat=True))
-    assert without_key(SendingAccount.get().state_cause)
+    assert without_key(Sender.get().state_cause)
 
 
 def assert_no_log_holds_the_key(caplog) -> None:
@@ -155,7 +157,7 @@ def test_the_worker_keeps_the_key_out_of_logs_errors_and_events(busy_account, ca
     summaries = [run_tick(now=now + dt.timedelta(minutes=minutes), client=client) for minutes in (0, 10)]
 
     assert keys_sent and set(keys_sent) == {KEY}  # the key was in play
-    assert ConnectionRequest.objects.exclude(last_error="").exists() or SendingAccount.get().state_cause
+    assert ConnectionRequest.objects.exclude(last_error="").exists() or Sender.get().state_cause
     assert all(without_key(summary.line()) for summary in summaries)  # django-q2 stores the line
     assert_nothing_stored_holds_the_key()
     if fault[0].isdigit():
@@ -166,6 +168,8 @@ def test_the_worker_keeps_the_key_out_of_logs_errors_and_events(busy_account, ca
 @pytest.mark.django_db(transaction=True)
 def test_over_real_http_neither_httpx_nor_httpcore_logs_the_key(sandbox, busy_account, settings, caplog):
     settings.OUTX_API_KEY = settings.OUTX_SANDBOX_API_KEY = KEY
+    sandbox.api_key = KEY  # the sandbox's team answers to the key
+    sandbox.save()
     settings.OUTX_READ_TIMEOUT = 0.5
     debug_everywhere(caplog)
     now = timezone.now()
@@ -182,7 +186,7 @@ def test_over_real_http_neither_httpx_nor_httpcore_logs_the_key(sandbox, busy_ac
     sandbox.save()
     run_tick(now=now + dt.timedelta(hours=1))
 
-    assert SendingAccount.get().state == SendingAccount.State.INVALID_KEY
+    assert Sender.get().state == Sender.State.INVALID_KEY
     assert any(record.name.startswith("httpcore") for record in caplog.records)
     assert any(record.name == "httpx" for record in caplog.records)
     assert_nothing_stored_holds_the_key()
@@ -229,7 +233,7 @@ def test_the_connection_test_masks_a_key_with_a_stray_line_break(sandbox, settin
     client = Client()
     client.force_login(User.objects.create_user("root", is_staff=True))
 
-    response = client.post(reverse("settings_test_connection"), HTTP_HX_REQUEST="true")
+    response = client.post(reverse("sender_test_connection", args=[Sender.get().pk]), HTTP_HX_REQUEST="true")
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -261,7 +265,7 @@ def test_an_unexpected_error_in_the_connection_test_is_reported_without_the_key(
     client = Client(raise_request_exception=False)
     client.force_login(User.objects.create_user("root", is_staff=True))
 
-    response = client.post(reverse("settings_test_connection"))
+    response = client.post(reverse("sender_test_connection", args=[Sender.get().pk]))
 
     assert response.status_code == 500
     assert without_key(response.content.decode())
