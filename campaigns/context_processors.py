@@ -1,12 +1,13 @@
-from .models import OLD_INVITATION_AGE_TEXT, SendingAccount
+from .models import OLD_INVITATION_AGE_TEXT, Sender
 from .notes import NOTE_MAX_LENGTH
 
 
-def sending_account(request) -> dict:
-    """The sending account on every page, for the banner that says when sending is stopped."""
+def stopped_senders(request) -> dict:
+    """The working senders that do not send now, for the banner on every page that says which
+    and why. One query, and only on a page that shows the banner (the QuerySet is lazy)."""
     if not request.user.is_authenticated:
         return {}
-    return {"sending_account": SendingAccount.get()}
+    return {"stopped_senders": Sender.objects.working().exclude(state=Sender.State.ACTIVE).order_by("name", "pk")}
 
 
 def limits(request) -> dict:

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Sender
 from tests.helpers import add_request, page_url
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def form_data(**fields) -> dict:
     data = {
-        "name": "Lisbon founders", "note_template": "Hi {first_name|there}",
+        "name": "Lisbon founders", "senders": Sender.get().pk, "note_template": "Hi {first_name|there}",
         "note_template_b": "", "note_template_c": "", "followup_template": "",
         "followup_delay_minutes": "1440", "brake_min_invitations": "20", "brake_min_acceptance_percent": "20",
     }
@@ -66,7 +66,7 @@ def test_create_saves_variants_follow_up_and_brake(ada_client, ada):
 
 
 def test_numbers_left_out_keep_their_defaults(ada_client):
-    response = ada_client.post(reverse("campaign_create"), {"name": "Plain", "note_template": "Hi"})
+    response = ada_client.post(reverse("campaign_create"), {"name": "Plain", "senders": Sender.get().pk, "note_template": "Hi"})
 
     campaign = Campaign.objects.get()
     assert response.status_code == 302

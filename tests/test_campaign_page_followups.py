@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, Sender
 from tests.helpers import (
     WITHDRAW_WORDS,
     add_followup,
@@ -30,8 +30,9 @@ FState = FollowUp.State
 
 
 @pytest.fixture
-def account(always_open):
-    """Sending allowed at any moment, so nothing waits on the clock."""
+def account(always_open, ada):
+    """Sending allowed at any moment, so nothing waits on the clock, from a sender ada may use."""
+    always_open.users.add(ada)
     return always_open
 
 
@@ -263,7 +264,7 @@ def test_an_uncertain_follow_up_can_be_retried_or_closed_by_the_owner(client, ow
     requests = []
     for i in range(2):
         prospect = Prospect.objects.create(profile_urn=f"urn:li:fsd_profile:ACoAAFuAct{i}", first_name=f"F{i}")
-        request = ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, state="accepted")
+        request = ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect, state="accepted")
         FollowUp.objects.create(request=request, message="Thanks!", state=FollowUp.State.UNCERTAIN, outx_task_id=f"t-{i}")
         requests.append(request)
     client.force_login(owner)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
 from tests.helpers import count_queries, fingerprint_in, page_url
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +33,16 @@ def bob_client(client, bob):
 
 
 @pytest.fixture
-def account(always_open):
-    """Sending allowed at any moment, so a queued invitation's reason is the account's own."""
+def sender(ada):
+    """The default sender, which ada may send from (campaigns launch only on such a sender)."""
+    sender = Sender.get()
+    sender.users.add(ada)
+    return sender
+
+
+@pytest.fixture
+def account(always_open, sender):
+    """Sending allowed at any moment, so a queued invitation's reason is the sender's own."""
     return always_open
 
 
@@ -47,7 +55,7 @@ def add_prospect(campaign, state=State.QUEUED, urn=True, **prospect_fields):
         profile_url=f"https://www.linkedin.com/in/pat-{serial}",
         **prospect_fields,
     )
-    return ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, state=state)
+    return ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect, state=state)
 
 
 def message_texts(response):
@@ -127,14 +135,16 @@ def test_create_form_has_name_note_and_save(ada_client):
     assert re.search(r"<button[^>]*>Save</button>", html)
 
 
-def test_create_makes_the_user_the_owner_and_normalises_line_breaks(ada_client, ada):
+def test_create_makes_the_user_the_owner_and_normalises_line_breaks(ada_client, ada, sender):
     response = ada_client.post(
-        reverse("campaign_create"), {"name": "Lisbon founders", "note_template": "Hi {first_name|there},\r\nlet's talk."}
+        reverse("campaign_create"),
+        {"name": "Lisbon founders", "senders": sender.pk, "note_template": "Hi {first_name|there},\r\nlet's talk."},
     )
 
     campaign = Campaign.objects.get()
     assert response.status_code == 302 and response["Location"] == page_url(campaign)
     assert campaign.owner == ada and campaign.state == Campaign.State.DRAFT
+    assert list(campaign.senders.all()) == [sender]
     assert campaign.note_template == "Hi {first_name|there},\nlet's talk."
     assert "Campaign “Lisbon founders” created. Add prospects to it next." in message_texts(response)
 
@@ -154,16 +164,16 @@ def test_create_refuses_a_template_outx_would_refuse(ada_client, template, reaso
     assert not Campaign.objects.exists()
 
 
-def test_a_crlf_template_of_300_characters_counts_as_300(ada_client):
+def test_a_crlf_template_of_300_characters_counts_as_300(ada_client, sender):
     template = "a" * 149 + "\r\n" + "b" * 150  # 301 with CRLF, 300 as OutX counts it
 
-    response = ada_client.post(reverse("campaign_create"), {"name": "Edge", "note_template": template})
+    response = ada_client.post(reverse("campaign_create"), {"name": "Edge", "senders": sender.pk, "note_template": template})
 
     assert response.status_code == 302
     assert Campaign.objects.get().note_template == "a" * 149 + "\n" + "b" * 150
 
 
-def test_edit_saves_and_refreshes_queued_notes(ada_client, ada, make_campaign):
+def test_edit_saves_and_refreshes_queued_notes(ada_client, ada, make_campaign, sender):
     campaign = make_campaign(state=Campaign.State.DRAFT, owner=ada)
     queued = add_prospect(campaign, first_name="Maria")
     sent = add_prospect(campaign, State.SENT, first_name="João")
@@ -171,7 +181,8 @@ def test_edit_saves_and_refreshes_queued_notes(ada_client, ada, make_campaign):
 
     form = ada_client.get(reverse("campaign_edit", args=[campaign.pk])).content.decode()
     response = ada_client.post(
-        reverse("campaign_edit", args=[campaign.pk]), {"name": "Renamed", "note_template": "Hello {first_name}\r\n!"}
+        reverse("campaign_edit", args=[campaign.pk]),
+        {"name": "Renamed", "senders": sender.pk, "note_template": "Hello {first_name}\r\n!"},
     )
 
     assert "Hi {first_name|there}" in form and 'value="Lisbon founders"' in form
@@ -228,7 +239,9 @@ def test_staff_may_edit_anyones_campaign(client, ada, make_campaign):
     client.force_login(User.objects.create_user("admin", is_staff=True))
     campaign = make_campaign(state=Campaign.State.DRAFT, owner=ada)
 
-    response = client.post(reverse("campaign_edit", args=[campaign.pk]), {"name": "By staff", "note_template": ""})
+    response = client.post(
+        reverse("campaign_edit", args=[campaign.pk]), {"name": "By staff", "senders": Sender.get().pk, "note_template": ""}
+    )
 
     assert response.status_code == 302
     assert Campaign.objects.get().name == "By staff"
@@ -320,7 +333,7 @@ def test_launch_freezes_notes_records_who_and_activates(ada_client, ada, make_ca
          "Rui: No value for {company} and no fallback (write {company|…})."),
     ],
 )
-def test_launch_is_refused_while_a_note_cannot_be_sent(ada_client, ada, make_campaign, note, prospect_fields, reason):
+def test_launch_is_refused_while_a_note_cannot_be_sent(ada_client, ada, make_campaign, sender, note, prospect_fields, reason):
     campaign = make_campaign(state=Campaign.State.DRAFT, owner=ada, note_template=note)
     add_prospect(campaign, **prospect_fields)
 
@@ -334,7 +347,7 @@ def test_launch_is_refused_while_a_note_cannot_be_sent(ada_client, ada, make_cam
     assert Campaign.objects.get().state == Campaign.State.DRAFT
 
 
-def test_launch_is_refused_without_prospects(ada_client, ada, make_campaign):
+def test_launch_is_refused_without_prospects(ada_client, ada, make_campaign, sender):
     campaign = make_campaign(state=Campaign.State.DRAFT, owner=ada)
 
     response = ada_client.post(reverse("campaign_action", args=[campaign.pk, "launch"]))
@@ -434,7 +447,7 @@ def test_rows_say_why_they_wait(ada_client, ada, make_campaign, account):
 
 
 def test_queued_rows_give_the_accounts_reason_or_the_campaigns_state(ada_client, ada, make_campaign, account):
-    account.set_state(SendingAccount.State.EXTENSION_OFFLINE, "Waiting for the OutX extension to come online.")
+    account.set_state(Sender.State.EXTENSION_OFFLINE, "Waiting for the OutX extension to come online.")
     active = make_campaign(owner=ada, state=Campaign.State.ACTIVE)
     paused = make_campaign("Paused one", Campaign.State.PAUSED, owner=ada)
     add_prospect(active)
@@ -514,7 +527,7 @@ def test_status_notices_a_profile_look_up_and_the_account_pausing(ada_client, ad
     looked_up = ada_client.get(url, {"v": fingerprint}, HTTP_HX_REQUEST="true")
     assert looked_up.status_code == 200 and "Next in line" in looked_up.content.decode()
 
-    account.set_state(SendingAccount.State.LIMIT_REACHED, "Account paused: LinkedIn invitation limit reached.")
+    account.set_state(Sender.State.LIMIT_REACHED, "Account paused: LinkedIn invitation limit reached.")
     paused = ada_client.get(url, {"v": fingerprint_in(looked_up.content.decode())}, HTTP_HX_REQUEST="true")
     assert paused.status_code == 200
     assert "Account paused: LinkedIn invitation limit reached." in paused.content.decode()
@@ -660,7 +673,7 @@ def test_htmx_action_answers_the_updated_row(ada_client, ada, make_campaign, acc
 def test_the_page_follows_its_invitations_live_and_stops_polling(page, live_server, make_campaign):
     """One poll per 3 s; quiet polls swap nothing; the last change stops the polling."""
     owner = User.objects.create_user("maya", password="a long demo password")
-    SendingAccount.get()
+    Sender.get()
     campaign = make_campaign(owner=owner, state=Campaign.State.ACTIVE)
     row = add_prospect(campaign, State.PENDING, first_name="Maria")
     ConnectionRequest.objects.filter(pk=row.pk).update(submitted_at=timezone.now())

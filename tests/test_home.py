@@ -1,6 +1,6 @@
-"""Home: each campaign's progress, the sending account's state, stale invitations and the 30-day
+"""Home: each campaign's progress, each usable sender's state and stale invitations, and the 30-day
 chart, at a cost in queries that does not grow; and each campaign's acceptance rate, in the table
-of campaigns Home shares with the campaign list."""
+of campaigns Home shares with the campaign list. (Several senders: tests/test_sender_pages.py.)"""
 
 import datetime as dt
 import itertools
@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, FollowUp, Prospect, Sender
 from tests.helpers import add_followup, add_request, count_queries
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ SERIAL = itertools.count()
 def add_requests(campaign, count, **fields):
     for _ in range(count):
         prospect = Prospect.objects.create(profile_urn=f"urn:li:fsd_profile:ACoAAHome{next(SERIAL)}")
-        ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, **fields)
+        ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect, **fields)
 
 
 def test_home_shows_budget_account_and_stale_invitations(user_client):
@@ -44,8 +44,9 @@ def test_home_shows_budget_account_and_stale_invitations(user_client):
     now = timezone.now()
     add_requests(campaign, 2, state="sent", submitted_at=now)
     add_requests(campaign, 1, state="pending", submitted_at=now - dt.timedelta(days=8))
-    account = SendingAccount.get()
-    account.set_state(SendingAccount.State.EXTENSION_OFFLINE, "Waiting for the OutX extension to come online.")
+    account = Sender.get()
+    account.users.add(owner)  # Home has a card for each sender one may use
+    account.set_state(Sender.State.EXTENSION_OFFLINE, "Waiting for the OutX extension to come online.")
 
     response = user_client.get("/")
     html = response.content.decode()
@@ -54,6 +55,8 @@ def test_home_shows_budget_account_and_stale_invitations(user_client):
     assert "Sent 2" in html and "Pending 1" in html and "Queued 0" in html
     assert "Waiting for the OutX extension to come online." in html
     assert "1 invitation pending for more than 7 days" in html
+    assert "Nothing queued for this sender." in html
+    assert "2 / 20" in html and "2 / 100" in html  # against its caps; the stale one went out 8 days ago
 
 
 def queries_for_home(client) -> int:
@@ -75,7 +78,7 @@ def test_home_queries_do_not_grow_with_campaigns(user_client):
 def test_chart_counts_submissions_per_day_in_the_teams_time_zone(user_client):
     owner = User.objects.get(username="ada")
     campaign = Campaign.objects.create(name="Chart", owner=owner)
-    account = SendingAccount.get()
+    account = Sender.get()
     account.time_zone = "Pacific/Auckland"  # UTC+13 in November: days split differently
     account.save()
     now = timezone.now()

@@ -16,7 +16,7 @@ from django.template import engines
 from django.test import RequestFactory
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, ConnectionRequest, Prospect
+from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 from campaigns.notes import check_note
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,7 @@ def editor(page, live_server):
         prospect = Prospect.objects.create(
             profile_urn=f"urn:li:fsd_profile:ACoAABrowser{serial}", first_name=first_name, company=company
         )
-        ConnectionRequest.objects.create(campaign=campaign, prospect=prospect)
+        ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect)
 
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Username").fill("maria")

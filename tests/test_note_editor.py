@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns.models import Campaign, ConnectionRequest, Prospect
+from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 from campaigns.notes import NOTE_VARIABLES
 from campaigns.views.notes import PROBLEMS_SHOWN
 
@@ -45,7 +45,7 @@ def user_client(client, owner):
 def add_prospect(campaign, **fields) -> Prospect:
     fields.setdefault("profile_urn", f"urn:li:fsd_profile:ACoAANote{next(SERIAL)}")
     prospect = Prospect.objects.create(**fields)
-    ConnectionRequest.objects.create(campaign=campaign, prospect=prospect)
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect)
     return prospect
 
 

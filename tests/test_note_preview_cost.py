@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from campaigns.forms.campaigns import CampaignForm
-from campaigns.models import Campaign, ConnectionRequest, Prospect
+from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 from campaigns.notes import (
     NOTE_MAX_LENGTH,
     NoteTemplateError,
@@ -73,7 +73,7 @@ def add_queued(campaign, rng: random.Random, count: int) -> None:
             company=rng.choice(COMPANIES), title=rng.choice(VALUES),
         ))
     prospects = Prospect.objects.bulk_create(prospects)
-    ConnectionRequest.objects.bulk_create(ConnectionRequest(campaign=campaign, prospect=p) for p in prospects)
+    ConnectionRequest.objects.bulk_create(ConnectionRequest(sender=Sender.get(), campaign=campaign, prospect=p) for p in prospects)
 
 
 def rendered_one_by_one(campaign, template) -> dict:
@@ -109,7 +109,9 @@ def previewed(campaign, template) -> dict:
 
 @pytest.fixture
 def campaign(owner):
-    return Campaign.objects.create(name="Founders", owner=owner)
+    campaign = Campaign.objects.create(name="Founders", owner=owner)
+    campaign.senders.add(Sender.get())  # so that its launch check speaks only of its notes
+    return campaign
 
 
 # --- The same answer as rendering every note ----------------------------------------------------
@@ -239,6 +241,8 @@ def test_the_launch_check_does_not_grow_with_the_queue_and_lists_ten(owner):
     template = "Hi {first_name} at {company}"
     small = Campaign.objects.create(name="Small", owner=owner, note_template=template)
     large = Campaign.objects.create(name="Large", owner=owner, note_template=template)
+    small.senders.add(Sender.get())
+    large.senders.add(Sender.get())
     add_queued(small, random.Random(6), 10)
     add_queued(large, random.Random(6), 1000)
 
@@ -271,7 +275,7 @@ def test_the_launch_check_merges_the_variants_in_queue_order(campaign):
 def add_prospect(campaign, **fields) -> Prospect:
     fields.setdefault("profile_urn", f"urn:li:fsd_profile:ACoAACost{next(SERIAL)}")
     prospect = Prospect.objects.create(**fields)
-    ConnectionRequest.objects.create(campaign=campaign, prospect=prospect)
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect)
     return prospect
 
 

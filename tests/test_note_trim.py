@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign, ConnectionRequest, Prospect
+from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 from campaigns.notes import check_note, render_note
 from campaigns.views.notes import NotePreview
 
@@ -31,7 +31,7 @@ NOTE_FIELDS = ["note_template", "note_template_b", "note_template_c"]
 
 def form_data(**fields) -> dict:
     data = {
-        "name": "Lisbon founders", "note_template": "Hi {first_name|there}", "note_template_b": "",
+        "name": "Lisbon founders", "senders": Sender.get().pk, "note_template": "Hi {first_name|there}", "note_template_b": "",
         "note_template_c": "", "followup_template": "", "followup_delay_minutes": "1440",
         "brake_min_invitations": "20", "brake_min_acceptance_percent": "20",
     }

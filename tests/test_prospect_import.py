@@ -24,7 +24,7 @@ from campaigns.importing import (
     read_csv,
     rows_to_prospects,
 )
-from campaigns.models import Campaign, ConnectionRequest, PendingUpload, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, PendingUpload, Prospect, Sender
 
 URN = "urn:li:fsd_profile:"
 
@@ -175,7 +175,7 @@ def test_paste_adds_prospects_queues_requests_and_renders_notes(owner_client, ca
 def test_known_prospects_are_reused_and_those_in_the_campaign_reported(owner_client, campaign, owner):
     known = Prospect.objects.create(profile_url="https://www.linkedin.com/in/grace", first_name="Grace")
     member = Prospect.objects.create(profile_urn=f"{URN}ACoAAMember")
-    ConnectionRequest.objects.create(campaign=campaign, prospect=member)
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=member)
     text = "linkedin.com/in/grace\nurn:li:fsd_profile:ACoAAMember\nhttps://www.linkedin.com/in/new-one\n"
 
     response = owner_client.post(add_url(campaign), {"profiles": text})
@@ -403,7 +403,7 @@ PEOPLE_CSV = (
 
 def test_mapping_is_guessed_and_the_preview_shows_each_rows_status(owner_client, campaign):
     member = Prospect.objects.create(profile_url="https://www.linkedin.com/in/member")
-    ConnectionRequest.objects.create(campaign=campaign, prospect=member)
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=member)
     step2 = upload(owner_client, campaign, PEOPLE_CSV)
 
     response = owner_client.get(step2)
@@ -454,7 +454,7 @@ def test_a_mapping_without_a_profile_column_says_what_is_missing(owner_client, c
 
 def test_import_creates_reuses_fills_and_lists_every_rejected_row(owner_client, campaign):
     member = Prospect.objects.create(profile_url="https://www.linkedin.com/in/member")
-    ConnectionRequest.objects.create(campaign=campaign, prospect=member)
+    ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=member)
     # Known elsewhere: its empty fields are filled, its own values kept.
     grace = Prospect.objects.create(profile_url="https://www.linkedin.com/in/grace", first_name="Amazing Grace")
     step2 = upload(owner_client, campaign, PEOPLE_CSV)
@@ -555,7 +555,7 @@ def import_queries(client, campaign, count: int, offset: int) -> tuple[list[dict
 
 
 def test_preview_and_import_queries_do_not_grow_with_rows(owner_client, campaign):
-    SendingAccount.get()  # created on the first page otherwise
+    Sender.get()  # created on the first page otherwise
     few_preview, few_import = import_queries(owner_client, campaign, 10, 0)
     many_preview, many_import = import_queries(owner_client, campaign, 200, 1000)
 

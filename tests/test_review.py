@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def add_request(campaign, *, first_name="", last_name="", company="", title="", 
         profile_url=f"https://www.linkedin.com/in/review-{serial}",
         first_name=first_name, last_name=last_name, company=company, title=title,
     )
-    return ConnectionRequest.objects.create(
+    return ConnectionRequest.objects.create(sender=Sender.get(), 
         campaign=campaign, prospect=prospect, state=state, note=note, submitted_at=submitted_at, **fields
     )
 
@@ -105,7 +105,7 @@ def test_review_filters_by_campaign(user_client, user, campaign):
 
 
 def test_review_filters_by_days_in_the_account_time_zone(user_client, campaign):
-    account = SendingAccount.get()
+    account = Sender.get()
     account.time_zone = "America/New_York"  # UTC-4 in May
     account.save()
     # 02:00 UTC on 2 May is still the evening of 1 May in New York.
@@ -252,7 +252,7 @@ def export(client, **params) -> tuple[object, list[list[str]]]:
 
 
 def test_export_streams_the_filtered_requests_as_csv(user_client, user, campaign):
-    account = SendingAccount.get()
+    account = Sender.get()
     account.time_zone = "Europe/Paris"
     account.save()
     add_request(
@@ -271,10 +271,10 @@ def test_export_streams_the_filtered_requests_as_csv(user_client, user, campaign
     assert rows == [
         ["Submitted at", "Completed at", "State", "Campaign", "First name", "Last name", "Company", "Title",
          "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
-         "Variant", "Accepted at", "Follow-up state", "Follow-up message"],
+         "Variant", "Accepted at", "Follow-up state", "Follow-up message", "Sender"],
         ["2024-05-02 14:00:00+02:00", "2024-05-02 14:03:00+02:00", "Sent", "Q4 founders", "Ada", "Lovelace",
          "Analytical Engines", "Countess", rows[1][8], rows[1][9], "Hi Ada,\nlet us connect", "task-1", "",
-         "", "", "", ""],
+         "", "", "", "", account.name],
     ]
     assert rows[1][8].startswith("https://www.linkedin.com/in/review-")
     assert rows[1][9].startswith("urn:li:fsd_profile:ACoAAReview")

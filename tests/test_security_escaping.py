@@ -26,7 +26,7 @@ from django.utils.html import escape
 
 from campaigns import importing, outx
 from campaigns.importing import MAX_CSV_BYTES, MAX_CSV_COLUMNS, MAX_CSV_ROWS, read_csv
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '" onmouseover="alert(1)'
@@ -122,18 +122,18 @@ def campaign(db):
         return Prospect.objects.create(**{**details, **fields})
 
     now = timezone.now()
-    sent = ConnectionRequest.objects.create(
+    sent = ConnectionRequest.objects.create(sender=Sender.get(), 
         campaign=campaign, prospect=prospect(1), state=State.SENT, outx_task_id="task-1",
         submitted_at=now - dt.timedelta(hours=1), completed_at=now,
         task_output={"sent": True, "message": PAYLOAD, PAYLOAD: [PAYLOAD]}, last_error=PAYLOAD,
     )
     Event.objects.create(connection_request=sent, campaign=campaign, from_state=State.PENDING, to_state=State.SENT,
                          cause=f"OutX said {PAYLOAD}", at=now)
-    ConnectionRequest.objects.create(
+    ConnectionRequest.objects.create(sender=Sender.get(), 
         campaign=campaign, prospect=prospect(2), state=State.UNCERTAIN, submitted_at=now, last_error=PAYLOAD,
     )
     # Known only by URL, its look-up failed with OutX's words: the row says so as why it waits.
-    ConnectionRequest.objects.create(
+    ConnectionRequest.objects.create(sender=Sender.get(), 
         campaign=campaign, state=State.QUEUED,
         prospect=prospect(3, profile_urn=None, profile_url="https://www.linkedin.com/in/escape-three",
                           company="", lookup_error=f"OutX could not read the profile: {PAYLOAD}"),
@@ -142,8 +142,11 @@ def campaign(db):
     sent.note = f"Hi F{PAYLOAD} {PAYLOAD}"
     sent.save()
 
-    account = SendingAccount.get()
-    account.set_state(SendingAccount.State.PAUSED, f"Paused by {PAYLOAD}")
+    account = Sender.get()
+    account.name = f"Sender {PAYLOAD}"  # on the campaign page, Home, Review and the banner
+    account.save()
+    account.set_state(Sender.State.PAUSED, f"Paused by {PAYLOAD}")
+    campaign.senders.add(account)
 
     from outx_sandbox.models import Delivery, SandboxTask
 
@@ -170,7 +173,8 @@ PAGES = {
     "review": lambda c: reverse("review"),
     "request detail": lambda c: reverse("request_detail", args=[sent_request(c).pk]),
     "note preview": lambda c: reverse("note_preview", args=[c.pk]),
-    "settings": lambda c: reverse("settings"),
+    "senders": lambda c: reverse("sender_list"),
+    "sender page": lambda c: reverse("sender_detail", args=[Sender.get().pk]),
     "sandbox control page": lambda c: reverse("outx_sandbox:control"),
     "admin campaigns": lambda c: reverse("admin:campaigns_campaign_changelist"),
     "admin requests": lambda c: reverse("admin:campaigns_connectionrequest_changelist"),
@@ -191,7 +195,7 @@ def test_the_campaign_page_shows_every_field_escaped_in_text_and_attributes(staf
     html = page(staff_client, reverse("campaign_detail", args=[campaign.pk]))
 
     for text in (campaign.name, campaign.note_template, campaign.paused_cause, f"F{PAYLOAD} L{PAYLOAD}",
-                 f"OutX could not read the profile: {PAYLOAD}"):
+                 f"OutX could not read the profile: {PAYLOAD}", f"Sender {PAYLOAD}"):
         assert_escaped(html, text)
     # The prospect's name is in the action buttons' labels too: an attribute, escaped.
     assert f'aria-label="Retry {escape(f"F{PAYLOAD} L{PAYLOAD}")}"' in html
@@ -256,7 +260,8 @@ def test_form_errors_that_name_a_prospect_are_escaped(staff_client, campaign):
 
 def test_the_message_after_creating_a_campaign_is_escaped(staff_client, db):
     response = staff_client.post(
-        reverse("campaign_create"), {"name": PAYLOAD, "note_template": f"Hi {PAYLOAD}"}, follow=True
+        reverse("campaign_create"), {"name": PAYLOAD, "senders": Sender.get().pk, "note_template": f"Hi {PAYLOAD}"},
+        follow=True,
     )
 
     html = response.content.decode()
@@ -299,12 +304,12 @@ def test_the_csv_import_preview_and_result_escape_headers_cells_and_file_name(st
 def test_outx_error_text_in_the_connection_test_is_escaped(staff_client, db, monkeypatch, settings):
     settings.OUTX_API_KEY = "a-key-for-the-test"
 
-    def failing_client():
+    def failing_client(api_key=None, **kwargs):
         transport = httpx.MockTransport(lambda request: httpx.Response(500, json={"error": PAYLOAD}))
         return outx.OutxClient("https://outx.test", "a-key-for-the-test", transport=transport)
 
     monkeypatch.setattr(outx, "get_client", failing_client)
-    url = reverse("settings_test_connection")
+    url = reverse("sender_test_connection", args=[Sender.get().pk])
 
     partial = staff_client.post(url, HTTP_HX_REQUEST="true").content.decode()
     assert_escaped(partial)
@@ -334,7 +339,7 @@ def test_the_review_export_neutralises_formulas_in_every_user_column(staff_clien
         profile_urn=URN.format(9), first_name=f"{formula} first", last_name=f"{formula} last",
         company=f"{formula} company", title=f"{formula} title",
     )
-    ConnectionRequest.objects.create(
+    ConnectionRequest.objects.create(sender=Sender.get(), 
         campaign=campaign, prospect=prospect, state=State.FAILED, note=f"{formula} note",
         outx_task_id=f"{formula} task", last_error=f"{formula} error", submitted_at=timezone.now(),
     )

@@ -18,7 +18,7 @@ from django.urls import reverse
 from campaigns import linkedin
 from campaigns.forms.review import ReviewFilterForm
 from campaigns.importing import CsvRow, parse_pasted_profiles, read_csv, rows_to_prospects
-from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 from campaigns.params import MAX_PAGE, parse_page
 from campaigns.views.review import spreadsheet_safe
 from tests.helpers import add_request
@@ -319,7 +319,7 @@ def export_rows(client, **params) -> tuple:
     ],
 )
 def test_review_with_a_date_out_of_range_says_the_range_and_ignores_it(ada_client, sent, params):
-    account = SendingAccount.get()
+    account = Sender.get()
     account.time_zone = "Pacific/Kiritimati"  # UTC+14: the first day of year 1 is in year 0 in UTC
     account.save()
 

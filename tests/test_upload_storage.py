@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, ConnectionRequest, PendingUpload, Prospect, SendingAccount
+from campaigns.models import Campaign, ConnectionRequest, PendingUpload, Prospect, Sender
 
 PROFILE = "https://www.linkedin.com/in/"
 
@@ -80,7 +80,7 @@ def test_a_large_upload_waits_in_a_row_and_the_session_stays_small(owner_client,
 
 
 def test_a_status_poll_neither_loads_the_upload_nor_grows_with_it(owner_client, campaign):
-    SendingAccount.get()  # created by the first page otherwise
+    Sender.get()  # created by the first page otherwise
     status_url = reverse("campaign_status", args=[campaign.pk])
 
     def poll() -> list[str]:

@@ -1,19 +1,31 @@
-"""The campaign form: a name, up to three note variants that OutX will accept for every queued
-prospect, the follow-up message sent after an acceptance, and the safety brake."""
+"""The campaign form: a name, the senders its invitations go out from, up to three note variants
+that OutX will accept for every queued prospect, the follow-up message sent after an acceptance,
+and the safety brake."""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 
-from ..models import Campaign, QueuedNotes, bounded_form_field
+from ..models import Campaign, QueuedNotes, Sender, bounded_form_field
 from ..notes import check_note, normalise_line_breaks
 
 # A campaign may queue hundreds of prospects; the form lists this many and counts the rest.
 LISTED_BLOCKED_NOTES = 10
 
 
+class SenderChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, sender: Sender) -> str:
+        return sender.name
+
+
 class CampaignForm(forms.ModelForm):
+    senders = SenderChoiceField(
+        label="Senders", queryset=Sender.objects.none(), widget=forms.CheckboxSelectMultiple,
+        help_text="The LinkedIn accounts its invitations go out from: the queue is spread evenly over them.",
+        error_messages={"required": "Choose at least one sender: invitations go out from a sender."},
+    )
     # Declared to say their maximum where a person reads it: a delay of years would overflow
     # the date it is added to, and a rate above 100% would pause every campaign.
     # Left empty (or not posted at all), a number keeps its current value: the default at first.
@@ -30,7 +42,7 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = [
-            "name", "note_template", "note_template_b", "note_template_c",
+            "name", "senders", "note_template", "note_template_b", "note_template_c",
             "followup_template", "followup_delay_minutes",
             "brake_min_invitations", "brake_min_acceptance_percent",
         ]
@@ -49,9 +61,22 @@ class CampaignForm(forms.ModelForm):
             "followup_template": forms.Textarea(attrs={"rows": 6}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.user = user
+        # Offered: the senders the person may use, and those the campaign has already (an admin
+        # may have chosen one its owner may not use: it is shown, and may stay or go).
+        usable = Sender.objects.usable_by(user) if user is not None else Sender.objects.working()
+        offered = Q(pk__in=usable.values("pk"))
+        if self.instance.pk:
+            offered |= Q(pk__in=self.instance.senders.values("pk"))
+        self.fields["senders"].queryset = Sender.objects.filter(offered).order_by("name", "pk")
+        if not self.instance.pk and not self.is_bound:
+            # A new campaign starts on the person's one sender; among several, they choose.
+            only = list(usable.values_list("pk", flat=True)[:2])
+            if len(only) == 1:
+                self.initial["senders"] = only
         # Not Django's strip(), which follows Python's: it would cut U+0085 and U+001C–U+001F,
         # which JavaScript's trim (the counter's and OutX's) keeps, and keep U+FEFF, which it
         # cuts. The note and its variants are trimmed by the note rule below; the follow-up is
@@ -59,6 +84,22 @@ class CampaignForm(forms.ModelForm):
         # taken for "none".
         for name in ("note_template", "note_template_b", "note_template_c", "followup_template"):
             self.fields[name].strip = False
+
+    def check_chosen_senders(self) -> None:
+        """Refuse (403) a posted sender the person may not use and the campaign does not have
+        yet. Never offered, so not a slip to correct on the form: someone forged the post."""
+        if self.user is None or not self.is_bound:
+            return
+        posted = self.fields["senders"].widget.value_from_datadict(self.data, self.files, self.add_prefix("senders"))
+        chosen = {value for value in posted or [] if str(value).isdigit()}
+        kept = set(self.instance.senders.values_list("pk", flat=True)) if self.instance.pk else set()
+        refused = (
+            Sender.objects.filter(pk__in=chosen).exclude(pk__in=kept)
+            .exclude(pk__in=Sender.objects.usable_by(self.user).values("pk"))
+        )
+        names = [sender.name for sender in refused.order_by("name", "pk")]
+        if names:
+            raise PermissionDenied(f"You may not send from {', '.join(names)}.")
 
     def clean_followup_delay_minutes(self) -> int:
         return self.number_or_current("followup_delay_minutes")

@@ -8,7 +8,7 @@ import zoneinfo
 from django import forms
 from django.db.models import F, Q
 
-from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequestQuerySet, RequestState
+from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequestQuerySet, RequestState, Sender
 
 # The days a filter may name. Nothing was sent before 2000 (LinkedIn began in 2003) and a day
 # this far ahead is surely a typo; the bounds also keep "the day after" and the conversion to
@@ -26,6 +26,11 @@ def day_input(help_text: str) -> dict:
         "widget": forms.DateInput(attrs=attrs, format="%Y-%m-%d"),
         "help_text": f"{help_text} ({DAY_RANGE_TEXT}).",
     }
+
+
+class SenderFilterField(forms.ModelChoiceField):
+    def label_from_instance(self, sender: Sender) -> str:
+        return f"{sender.name} (retired)" if sender.is_retired else sender.name
 
 
 class ReviewFilterForm(forms.Form):
@@ -47,6 +52,14 @@ class ReviewFilterForm(forms.Form):
         empty_label="All campaigns",
         error_messages={
             "invalid_choice": "There is no such campaign (it may have been deleted). Choose one from the list.",
+        },
+    )
+    # Retired senders too: their invitations stay in the review.
+    sender = SenderFilterField(
+        label="Sender", required=False, queryset=Sender.objects.order_by("name", "id"),
+        empty_label="All senders",
+        error_messages={
+            "invalid_choice": "There is no such sender. Choose one from the list.",
         },
     )
     date_from = forms.DateField(
@@ -103,6 +116,8 @@ class ReviewFilterForm(forms.Form):
         requests = requests.filter(state=state) if state else requests.exclude(state=RequestState.QUEUED)
         if data.get("campaign"):
             requests = requests.filter(campaign=data["campaign"])
+        if data.get("sender"):
+            requests = requests.filter(sender=data["sender"])
         if data.get("old_unanswered"):
             requests = requests.old_unanswered()
         if data.get("date_from"):

@@ -1,7 +1,8 @@
 """Campaign pages: the list, create and edit, a campaign's page with its live status, and what
 a person may do to a campaign or to one of its requests.
 
-Everyone logged in may look at every campaign; only its owner or a staff user may change it.
+Everyone logged in may look at every campaign; only its owner or a staff user may change it,
+and only someone allowed on every one of its senders may make it send (403 otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -28,7 +29,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from .. import pacing
 from ..forms.campaigns import CampaignForm
-from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequest, FollowUp, RequestCounts, SendingAccount
+from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequest, FollowUp, RequestCounts, Sender
 from ..params import parse_page
 from ..sending import submission_decision
 
@@ -38,6 +39,7 @@ REQUESTS_PER_PAGE = 50
 # Follow-up states the worker moves on by itself.
 OPEN_FOLLOWUP_STATES = (FollowUp.State.QUEUED, FollowUp.State.SUBMITTING, FollowUp.State.PENDING)
 UNANSWERED_WARNING = f"Unanswered for over {OLD_INVITATION_AGE_TEXT}"
+NO_SENDER_REASON = "Waiting for a sender: choose one in Edit."
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class CampaignSummary:
     fingerprint: str
     open_followups: int  # queued, submitting or pending
     followups_to_come: int  # accepted invitations without a follow-up yet
+    per_sender: dict[int, int]  # the campaign's invitations per sender id
 
     def can_still_change(self, campaign: Campaign) -> bool:
         """Whether anything the status shows may change without a person acting on this page:
@@ -60,37 +63,59 @@ class CampaignSummary:
         return self.counts.open + self.open_followups + to_come > 0
 
 
-def summarise(campaign: Campaign, account: SendingAccount, now: dt.datetime) -> CampaignSummary:
-    """Counts and fingerprint in one aggregate query, cheap enough for every poll.
+def senders_of(campaign: Campaign) -> list[Sender]:
+    """In one query, the senders the campaign's page speaks of: those it sends from now
+    (`in_campaign`), and those its earlier invitations went out from (a request keeps its
+    sender for life, even after its campaign dropped it or it retired)."""
+    chosen = Campaign.senders.through.objects.filter(campaign=campaign, sender=OuterRef("pk"))
+    used = Q(pk__in=campaign.senders.values("pk")) | Q(pk__in=campaign.requests.values("sender_id"))
+    return list(Sender.objects.filter(used).annotate(in_campaign=Exists(chosen)).order_by("name", "pk"))
+
+
+def summarise(campaign: Campaign, senders: list[Sender], now: dt.datetime) -> CampaignSummary:
+    """Counts and fingerprint in one aggregate query, cheap enough for every poll; it grows
+    with the campaign's senders (`senders_of`), never with its rows.
 
     Worker updates that skip `updated_at` (profile look-ups, re-rendered notes) still show up
-    in the looked-up and note-problem counts; the account's row changes with every submission.
+    in the looked-up and note-problem counts; a sender's row changes with every submission.
     A follow-up is joined one to one, so its changes count without repeating a request.
     """
-    stale_before = now - dt.timedelta(days=account.stale_after_days)
+    per_sender = {}
+    for sender in senders:
+        stale_before = now - dt.timedelta(days=sender.stale_after_days)
+        per_sender[f"sender_{sender.pk}"] = Count("id", filter=Q(sender_id=sender.pk))
+        per_sender[f"stale_{sender.pk}"] = Count(
+            "id", filter=Q(sender_id=sender.pk, state=ConnectionRequest.State.PENDING, submitted_at__lt=stale_before)
+        )
     values = campaign.requests.aggregate(
         **RequestCounts.annotations(),
+        **per_sender,
         latest_change=Max("updated_at"),
         looked_up=Count("id", filter=Q(prospect__profile_urn__isnull=False)),
         lookups_failed=Count("id", filter=~Q(prospect__lookup_error="")),
         note_problems=Count("id", filter=~Q(note_problem="")),
-        stale=Count("id", filter=Q(state=ConnectionRequest.State.PENDING, submitted_at__lt=stale_before)),
+        without_sender=Count("id", filter=Q(sender__isnull=True)),
         followups=Count("followup"),
         followups_changed=Max("followup__updated_at"),
         open_followups=Count("followup", filter=Q(followup__state__in=OPEN_FOLLOWUP_STATES)),
         followups_to_come=Count("id", filter=Q(state=ConnectionRequest.State.ACCEPTED, followup__isnull=True)),
     )
     seen = (
-        campaign.state, campaign.updated_at, account.state, account.updated_at,
-        within_working_hours(account, now), sorted(values.items()),
+        campaign.state, campaign.updated_at,
+        [
+            (sender.pk, sender.in_campaign, sender.state, sender.updated_at, within_working_hours(sender, now))
+            for sender in senders
+        ],
+        sorted(values.items()),
     )
     fingerprint = hashlib.sha256(repr(seen).encode()).hexdigest()[:20]
     return CampaignSummary(
-        RequestCounts.from_values(values), fingerprint, values["open_followups"], values["followups_to_come"]
+        RequestCounts.from_values(values), fingerprint, values["open_followups"], values["followups_to_come"],
+        {sender.pk: values[f"sender_{sender.pk}"] for sender in senders},
     )
 
 
-def within_working_hours(account: SendingAccount, now: dt.datetime) -> bool:
+def within_working_hours(account: Sender, now: dt.datetime) -> bool:
     # Why queued requests wait changes when working hours open or close, with no row changing.
     try:
         return pacing.next_working_moment(account, now) <= now
@@ -101,24 +126,44 @@ def within_working_hours(account: SendingAccount, now: dt.datetime) -> bool:
 # --- Why a request waits ------------------------------------------------------------------------
 
 
-def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, account: SendingAccount, now: dt.datetime) -> None:
+def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, team: Sender, now: dt.datetime) -> None:
     """Give each row `.waiting` (why it is not moving), `.stale_warning` and `.unanswered_warning`,
-    each "" if none, by the rules the worker itself follows (`ConnectionRequest.why_waiting`).
+    each "" if none, by the rules the worker itself follows (`ConnectionRequest.why_waiting`),
+    each by its own sender (load the rows with their sender).
 
-    The account's own reason is the same for every queued request, so it is asked once. Rows
-    annotated `unanswered_too_long` (see `requests_listing`) are marked for withdrawal by hand.
+    A sender's own reason is the same for every queued request it sends, so it is asked once
+    per sender. A queued row without a sender waits for one to be chosen; `team` (the first
+    sender) only gives such a row a time zone. Rows annotated `unanswered_too_long` (see
+    `requests_listing`) are marked for withdrawal by hand.
     """
 
     @functools.cache
-    def account_reason() -> str:
-        decision = submission_decision(account, now)
+    def sender_reason(sender_id: int) -> str:
+        decision = submission_decision(senders[sender_id], now)
         return "Next in line" if decision.allowed else decision.reason
 
+    senders = {row.sender_id: row.sender for row in rows if row.sender_id}
     for row in rows:
         row.campaign = campaign  # the page's own copy: no query per row
-        row.waiting = row.why_waiting(account, now, account_reason)
-        row.stale_warning = row.why_stale(account, now)
+        if row.sender_id is None:
+            row.waiting = row.why_waiting(team, now, lambda: NO_SENDER_REASON)
+            row.stale_warning = ""
+        else:
+            row.waiting = row.why_waiting(row.sender, now, functools.partial(sender_reason, row.sender_id))
+            row.stale_warning = row.why_stale(row.sender, now)
         row.unanswered_warning = UNANSWERED_WARNING if getattr(row, "unanswered_too_long", False) else ""
+
+
+def sender_problems(senders: list[Sender], user) -> list[str]:
+    """Whether `user` may not use one of the campaign's senders (`senders_of` it), so that
+    launching or resuming would answer 403 — said before the button is pressed, with what
+    `Campaign.check_senders_usable_by` would refuse. (No sender at all: launch_problems.)"""
+    chosen = [sender for sender in senders if sender.in_campaign]
+    usable = set(Sender.objects.usable_by(user).values_list("pk", flat=True))
+    refused = ", ".join(sender.name for sender in chosen if sender.pk not in usable)
+    if refused:
+        return [f"You may not send from {refused}: an admin may add you to it, or choose another sender in Edit."]
+    return []
 
 
 # --- What a person may do to a campaign -----------------------------------------------------------
@@ -214,35 +259,58 @@ def state_filter_problem(data: Mapping[str, str]) -> str:
     return f"“{asked}” is not an invitation state, so all invitations are shown. Filter by one of: {states}."
 
 
-def campaign_page_url(campaign: Campaign, state_filter: str = "", page: int = 1) -> str:
-    params = {key: value for key, value in (("state", state_filter), ("page", page)) if value and value != 1}
+def sender_param(data: Mapping[str, str]) -> int | None:
+    """The sender filter's id as asked (`?sender=<id>`); None when it is no id."""
+    value = data.get("sender", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+def campaign_page_url(
+    campaign: Campaign, state_filter: str = "", page: int = 1, sender_filter: int | None = None
+) -> str:
+    params = {key: value for key, value in (("state", state_filter), ("sender", sender_filter)) if value}
+    if page != 1:
+        params["page"] = page
     url = reverse("campaign_detail", args=[campaign.pk])
     return f"{url}?{urlencode(params)}" if params else url
 
 
 def status_context(
-    request: HttpRequest, campaign: Campaign, account: SendingAccount, now: dt.datetime, summary: CampaignSummary
+    request: HttpRequest, campaign: Campaign, senders: list[Sender], now: dt.datetime, summary: CampaignSummary
 ) -> dict:
-    """Everything the status partial shows: state, actions, counts, acceptance rates, and one
-    page of requests with their follow-ups."""
+    """Everything the status partial shows: state, actions, counts, acceptance rates, the
+    senders, and one page of requests with their follow-ups, filtered by state and sender."""
     state_filter, page_number = listing_params(request.GET)
+    sender_filter = sender_param(request.GET)
+    if sender_filter not in {sender.pk for sender in senders}:
+        sender_filter = None  # not one of this campaign's: all of them
     requests = requests_listing(campaign, now)
     if state_filter:
         requests = requests.filter(state=state_filter)
+    if sender_filter:
+        requests = requests.filter(sender_id=sender_filter)
     page = Paginator(requests, REQUESTS_PER_PAGE).get_page(page_number)
     page.object_list = list(page.object_list)
-    explain_waiting(page.object_list, campaign, account, now)
+    team = Sender.get()  # the team's time zone, for the times shown
+    explain_waiting(page.object_list, campaign, team, now)
 
     can_change = campaign.can_be_changed_by(request.user)
     launch_problems = []
     if campaign.state in (Campaign.State.DRAFT, Campaign.State.PAUSED, Campaign.State.COMPLETED):
         launch_problems = campaign.launch_problems()
+        if can_change:
+            launch_problems = sender_problems(senders, request.user) + launch_problems
     live = summary.can_still_change(campaign)
-    status_params = {"v": summary.fingerprint, "state": state_filter, "page": page.number}
+    status_params = {"v": summary.fingerprint, "state": state_filter, "sender": sender_filter, "page": page.number}
     show_variants = len(campaign.variants()) > 1
+
+    def listing_url(state: str = state_filter, sender: int | None = sender_filter, page_number: int = 1) -> str:
+        return campaign_page_url(campaign, state, page_number, sender)
+
     return {
         "campaign": campaign,
-        "account": account,
+        "account": team,
+        "campaign_senders": [sender for sender in senders if sender.in_campaign],
         "now": now,
         "counts": summary.counts,
         "fingerprint": summary.fingerprint,
@@ -253,6 +321,18 @@ def status_context(
         "page_obj": page,
         "page_number": page.number,
         "state_filter": state_filter,
+        "sender_filter": sender_filter or "",
+        # Each filter keeps the other; changing either starts again at page 1.
+        "all_states_url": listing_url(state=""),
+        "state_links": [
+            (state, label, count, listing_url(state=state)) for state, label, count in summary.counts.per_state()
+        ],
+        "all_senders_url": listing_url(sender=None),
+        "sender_links": [
+            (sender, summary.per_sender[sender.pk], listing_url(sender=sender.pk)) for sender in senders
+        ] if len(senders) > 1 else [],
+        "previous_url": listing_url(page_number=page.previous_page_number()) if page.has_previous() else "",
+        "next_url": listing_url(page_number=page.next_page_number()) if page.has_next() else "",
         "can_change": can_change,
         "actions": allowed_actions(campaign) if can_change else [],
         "launch_problems": launch_problems,
@@ -268,7 +348,7 @@ def requests_listing(campaign: Campaign, now: dt.datetime):
     marked `unanswered_too_long` when it is an invitation a person may want to withdraw."""
     unanswered = ConnectionRequest.objects.old_unanswered(now).filter(pk=OuterRef("pk"))
     return (
-        campaign.requests.select_related("prospect", "followup")
+        campaign.requests.select_related("prospect", "followup", "sender")
         .annotate(unanswered_too_long=Exists(unanswered))
         .order_by("created_at", "id")
     )
@@ -282,6 +362,7 @@ def campaign_list(request: HttpRequest) -> TemplateResponse:
     show_archived = request.GET.get("show") == "archived"
     campaigns = (
         Campaign.objects.select_related("owner")
+        .prefetch_related(Prefetch("senders", queryset=Sender.objects.order_by("name", "pk")))
         .with_request_counts()
         .order_by("-created_at", "-id")  # an aggregate drops Meta.ordering
     )
@@ -294,13 +375,15 @@ def campaign_list(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "campaigns/campaign_list.html", context)
 
 
+@transaction.atomic
 @require_http_methods(["GET", "POST"])
 def campaign_create(request: HttpRequest) -> TemplateResponse | HttpResponseRedirect:
-    form = CampaignForm(request.POST or None)
+    form = CampaignForm(request.POST or None, user=request.user)
+    form.check_chosen_senders()
     if request.method == "POST" and form.is_valid():
         campaign = form.save(commit=False)
         campaign.owner = request.user
-        campaign.save_edited()
+        campaign.save_edited(senders=form.cleaned_data["senders"])
         messages.success(request, f"Campaign “{campaign.name}” created. Add prospects to it next.")
         return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
     return TemplateResponse(request, "campaigns/campaign_form.html", {"form": form, "campaign": None})
@@ -309,10 +392,11 @@ def campaign_create(request: HttpRequest) -> TemplateResponse | HttpResponseRedi
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request: HttpRequest, pk: int) -> TemplateResponse | HttpResponseRedirect:
     campaign = get_changeable_campaign(request, pk)
-    form = CampaignForm(request.POST or None, instance=campaign)
+    form = CampaignForm(request.POST or None, instance=campaign, user=request.user)
+    form.check_chosen_senders()
     if request.method == "POST" and form.is_valid():
         campaign = form.save(commit=False)
-        campaign.save_edited()
+        campaign.save_edited(senders=form.cleaned_data["senders"])
         messages.success(request, f"Campaign “{campaign.name}” saved.")
         return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
     # The form's instance holds the posted values by now; the page names the saved campaign.
@@ -323,12 +407,12 @@ def campaign_edit(request: HttpRequest, pk: int) -> TemplateResponse | HttpRespo
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     campaign = get_campaign(pk)
-    account = SendingAccount.get()
+    senders = senders_of(campaign)
     now = timezone.now()
     problem = state_filter_problem(request.GET)
     if problem:
         messages.warning(request, problem)
-    context = status_context(request, campaign, account, now, summarise(campaign, account, now))
+    context = status_context(request, campaign, senders, now, summarise(campaign, senders, now))
     return TemplateResponse(request, "campaigns/campaign_detail.html", context)
 
 
@@ -337,13 +421,13 @@ def campaign_status(request: HttpRequest, pk: int) -> TemplateResponse | HttpRes
     """The live part of the campaign page, for its poll: 204 when nothing changed since the
     fingerprint the page sent, 286 (stop polling) with the last update once nothing can change."""
     campaign = get_campaign(pk)  # everyone logged in may view; the login middleware checked
-    account = SendingAccount.get()
+    senders = senders_of(campaign)
     now = timezone.now()
-    summary = summarise(campaign, account, now)
+    summary = summarise(campaign, senders, now)
     live = summary.can_still_change(campaign)
     if live and request.GET.get("v") == summary.fingerprint:
         return HttpResponse(status=204)
-    context = status_context(request, campaign, account, now, summary)
+    context = status_context(request, campaign, senders, now, summary)
     return TemplateResponse(
         request, "campaigns/campaign_detail.html#status", context, status=200 if live else HTMX_STOP_POLLING
     )
@@ -366,7 +450,9 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponseR
                 f"The campaign is {campaign.get_state_display().lower()}: it cannot be {move.done.lower()}.",
             )
             return HttpResponseRedirect(page_url)
-        problems = getattr(campaign, action)(request.user)  # launch, pause, resume or archive
+        # Launch, pause, resume or archive. Making it send from a sender this person may not
+        # use raises PermissionDenied before anything changes: 403.
+        problems = getattr(campaign, action)(request.user)
         if problems:
             messages.error(request, f"Not {move.done.lower()}: fix these first.")
             for problem in problems:
@@ -381,12 +467,13 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
     if action not in REQUEST_ACTIONS:
         raise Http404(f"No request action {action!r}.")
     act = REQUEST_ACTIONS[action]
-    row = get_object_or_404(ConnectionRequest.objects.select_related("campaign__owner", "prospect"), pk=pk)
+    row = get_object_or_404(ConnectionRequest.objects.select_related("campaign__owner", "prospect", "sender"), pk=pk)
     campaign = row.campaign
     if not campaign.can_be_changed_by(request.user):
         raise PermissionDenied("Only the campaign's owner or an admin may change its requests.")
     # Read before acting: where to go back to must never fail once the change is made.
     state_filter, page_number = listing_params(request.POST)
+    sender_filter = sender_param(request.POST)
 
     target = act.target(row)
     if target is None:
@@ -400,14 +487,14 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
         outcome = f"Nothing changed: the {what} {row.prospect} is {target.get_state_display().lower()} now."
 
     if request.htmx:
-        account = SendingAccount.get()
+        team = Sender.get()
         now = timezone.now()
-        explain_waiting([row], campaign, account, now)
+        explain_waiting([row], campaign, team, now)
         context = {
-            "row": row, "campaign": campaign, "account": account, "now": now, "can_change": True,
-            "state_filter": state_filter, "page_number": page_number, "row_message": outcome,
-            "show_variants": len(campaign.variants()) > 1,
+            "row": row, "campaign": campaign, "account": team, "now": now, "can_change": True,
+            "state_filter": state_filter, "sender_filter": sender_filter or "", "page_number": page_number,
+            "row_message": outcome, "show_variants": len(campaign.variants()) > 1,
         }
         return TemplateResponse(request, "campaigns/campaign_detail.html#request-row", context)
     (messages.success if changed else messages.error)(request, outcome)
-    return HttpResponseRedirect(campaign_page_url(campaign, state_filter, page_number))
+    return HttpResponseRedirect(campaign_page_url(campaign, state_filter, page_number, sender_filter))

@@ -1,7 +1,17 @@
+"""Home: a card for each sender the person may use (its state, its budget against its caps, why
+its next invitation waits), the team's total, the 30-day chart and the current campaigns.
+
+Everyone sees the team's figures; the cards are the senders one may launch on. The page costs
+a fixed number of queries plus a few per card (see `sender_card`), never more with more rows.
+"""
+
+from __future__ import annotations
+
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -9,42 +19,69 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..charts import chart_width, daily_bars
-from ..models import Campaign, ConnectionRequest, SendingAccount
-from ..sending import budget_used, submission_decision
+from ..models import Campaign, ConnectionRequest, Sender
+from ..sending import budget_used, submission_decision, team_budget_used
 
 HOME_CAMPAIGNS = 20
 CHART_DAYS = 30
+NOTHING_QUEUED = "Nothing queued for this sender."
+
+
+@dataclass(frozen=True)
+class SenderCard:
+    sender: Sender
+    sent_today: int
+    sent_this_week: int
+    has_queued: bool  # queued invitations it could send (SUBMIT_RULES hold)
+    may_send_now: bool
+    waiting: str  # why its next invitation waits; NOTHING_QUEUED when it has none to send
+    stale_count: int
+
+
+def sender_card(sender: Sender, now: dt.datetime) -> SenderCard:
+    """One sender's card, by the rules the worker follows. Costs 4 queries (budget 2, queued
+    work 1, stale 1), and 2 or 3 more when it has invitations to send (its last hour's
+    actions, and the weekly window when its cap is reached)."""
+    used = sent_today, sent_this_week = budget_used(sender, now)
+    may_send_now, waiting = False, NOTHING_QUEUED
+    has_queued = ConnectionRequest.objects.submittable().filter(sender=sender).exists()
+    if has_queued:
+        decision = submission_decision(sender, now, used)
+        may_send_now, waiting = decision.allowed, decision.reason
+    stale_count = ConnectionRequest.objects.stale(sender, now).filter(sender=sender).count()
+    return SenderCard(sender, sent_today, sent_this_week, has_queued, may_send_now, waiting, stale_count)
 
 
 @require_GET
 def home(request: HttpRequest) -> TemplateResponse:
     now = timezone.now()
-    account = SendingAccount.get()
-    used = sent_today, sent_this_week = budget_used(account, now)
+    team = Sender.get()  # the team's time zone for the chart; makes the first sender on an empty install
+    usable = Sender.objects.usable_by(request.user).filter(pk=OuterRef("pk"))
+    working = list(Sender.objects.working().annotate(usable=Exists(usable)).order_by("name", "pk"))
     campaigns = (
         Campaign.objects.exclude(state=Campaign.State.ARCHIVED)
         .select_related("owner")
+        .prefetch_related(Prefetch("senders", queryset=Sender.objects.order_by("name", "pk")))
         .with_request_counts()
         .order_by("-created_at", "-id")[:HOME_CAMPAIGNS]  # an aggregate drops Meta.ordering
     )
 
     context = {
-        "account": account,
-        "sent_today": sent_today,
-        "sent_this_week": sent_this_week,
+        "cards": [sender_card(sender, now) for sender in working if sender.usable],
+        "team": team_budget_used(working, now),
         "campaigns": campaigns,
         "more_campaigns": Campaign.objects.exclude(state=Campaign.State.ARCHIVED).count() > HOME_CAMPAIGNS,
-        "next_submission": submission_decision(account, now, used),
-        "stale_count": ConnectionRequest.objects.stale(account, now).count(),
-        "bars": invitations_per_day(account, now),
+        "bars": invitations_per_day(team, now),
         "chart_width": chart_width(CHART_DAYS),
+        "chart_time_zone": team.time_zone,
     }
     return TemplateResponse(request, "campaigns/home.html", context)
 
 
-def invitations_per_day(account: SendingAccount, now: dt.datetime):
-    """Submissions per day over the last 30 days, in the team's time zone: one query."""
-    tz = zoneinfo.ZoneInfo(account.time_zone)
+def invitations_per_day(team: Sender, now: dt.datetime):
+    """Every sender's submissions per day over the last 30 days, in the team's time zone (the
+    first sender's): one query."""
+    tz = zoneinfo.ZoneInfo(team.time_zone)
     today = now.astimezone(tz).date()
     first_day = today - dt.timedelta(days=CHART_DAYS - 1)
     rows = (

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..forms.review import ReviewFilterForm
-from ..models import ConnectionRequest, SendingAccount
+from ..models import ConnectionRequest, Sender
 from ..params import parse_page
 
 PAGE_SIZE = 50
@@ -38,27 +38,30 @@ EXPORT_COLUMNS = [
     "Submitted at", "Completed at", "State", "Campaign", "First name", "Last name", "Company",
     "Title", "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
     "Variant", "Accepted at", "Follow-up state", "Follow-up message",
+    # New columns go last, so that a sheet or script reading the export by position still works.
+    "Sender",
 ]
 
 
-def filtered_requests(request: HttpRequest, account: SendingAccount) -> tuple[ReviewFilterForm, QuerySet]:
-    """The filter form bound to the query string, and the requests it selects."""
-    form = ReviewFilterForm(request.GET, time_zone=account.time_zone)
+def filtered_requests(request: HttpRequest, team: Sender) -> tuple[ReviewFilterForm, QuerySet]:
+    """The filter form bound to the query string, and the requests it selects. Days are the
+    team's: in the time zone of `team`, the first sender."""
+    form = ReviewFilterForm(request.GET, time_zone=team.time_zone)
     form.is_valid()  # errors are shown; the valid filters still apply
     # A follow-up is one to one with its invitation: joined, it costs no query per row.
-    requests = ConnectionRequest.objects.select_related("prospect", "campaign", "followup")
+    requests = ConnectionRequest.objects.select_related("prospect", "campaign", "followup", "sender")
     return form, form.filter_requests(requests)
 
 
 @require_GET
 def review(request: HttpRequest) -> TemplateResponse:
-    account = SendingAccount.get()
-    form, requests = filtered_requests(request, account)
+    team = Sender.get()
+    form, requests = filtered_requests(request, team)
     unanswered = ConnectionRequest.objects.old_unanswered().filter(pk=OuterRef("pk"))
     requests = requests.annotate(unanswered_too_long=Exists(unanswered))
     page = Paginator(requests, PAGE_SIZE).get_page(parse_page(request.GET.get("page")))
     context = {
-        "form": form, "page": page, "account": account,
+        "form": form, "page": page, "account": team,
         "unanswered_count": ConnectionRequest.objects.old_unanswered().count(),
         "unanswered_filter_on": bool(getattr(form, "cleaned_data", {}).get("old_unanswered")),
     }
@@ -68,7 +71,7 @@ def review(request: HttpRequest) -> TemplateResponse:
 @require_GET
 def request_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     connection_request = get_object_or_404(
-        ConnectionRequest.objects.select_related("prospect", "campaign", "followup"), pk=pk
+        ConnectionRequest.objects.select_related("prospect", "campaign", "followup", "sender"), pk=pk
     )
     followup = getattr(connection_request, "followup", None)  # None when it has none
     context = {
@@ -81,7 +84,7 @@ def request_detail(request: HttpRequest, pk: int) -> TemplateResponse:
         "followup_events": followup.events.all() if followup else [],
         "followup_output_json": output_json(followup.task_output) if followup else None,
         "unanswered_too_long": ConnectionRequest.objects.old_unanswered().filter(pk=pk).exists(),
-        "account": SendingAccount.get(),
+        "account": Sender.get(),  # the team's time zone
     }
     return TemplateResponse(request, "campaigns/request_detail.html", context)
 
@@ -93,9 +96,9 @@ def output_json(task_output) -> str | None:
 @require_GET
 def review_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered requests as CSV, streamed row by row so a large export never sits in memory."""
-    account = SendingAccount.get()
-    _, requests = filtered_requests(request, account)
-    time_zone = zoneinfo.ZoneInfo(account.time_zone)
+    team = Sender.get()
+    _, requests = filtered_requests(request, team)
+    time_zone = zoneinfo.ZoneInfo(team.time_zone)
     rows = (export_row(row, time_zone) for row in requests.iterator(chunk_size=EXPORT_CHUNK_SIZE))
     writer = csv.writer(EchoBuffer())
     response = StreamingHttpResponse(
@@ -139,6 +142,7 @@ def export_row(connection_request: ConnectionRequest, time_zone: zoneinfo.ZoneIn
         local_time(connection_request.accepted_at, time_zone),
         followup.get_state_display() if followup else "",
         followup.message if followup else "",
+        connection_request.sender.name if connection_request.sender else "",
     ]
     return [spreadsheet_safe(cell) for cell in cells]
 
