@@ -423,10 +423,11 @@ def test_the_owner_may_not_use_the_staff_only_urls(world):
 
 
 def test_members_are_refused_the_senders_pages_even_for_their_own_sender(world):
-    """Sender management is for admins: a member of a sender sees none of its pages."""
+    """Sender management is for admins: a member of a sender sees none of its pages (only the
+    list of every sender's figures)."""
     spare = [world.spare.pk]
     urls = [
-        reverse("settings"), reverse("sender_list"), reverse("sender_create"),
+        reverse("settings"), reverse("sender_create"),
         reverse("sender_detail", args=spare), reverse("sender_retire", args=spare),
         reverse("sender_delete", args=spare),
     ]

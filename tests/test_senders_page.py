@@ -137,7 +137,7 @@ def errors_of(html: str, field: str) -> str:
 def management_urls(sender) -> list[tuple[str, str]]:
     pk = [sender.pk]
     return [
-        ("get", reverse("settings")), ("get", reverse("sender_list")),
+        ("get", reverse("settings")),
         ("get", reverse("sender_create")), ("post", reverse("sender_create")),
         ("get", page_of(sender)), ("post", page_of(sender)),
         ("post", reverse("sender_state", args=pk)), ("post", reverse("sender_test_connection", args=pk)),
@@ -159,13 +159,26 @@ def test_members_are_refused_every_senders_page_even_their_own_senders(user_clie
     assert Sender.objects.count() == 1 and fake_outx.keys_sent == []
 
 
-def test_the_senders_link_is_in_an_admins_menu_only(admin_client, client, ada):
+def test_the_senders_link_is_in_everyones_menu(admin_client, client, ada):
     html = admin_client.get(reverse("home")).content.decode()
     assert '<a href="/senders/">Senders</a>' in html
     assert ">Settings</a>" not in html
 
     client.force_login(ada)
-    assert 'href="/senders/"' not in client.get(reverse("home")).content.decode()
+    assert '<a href="/senders/">Senders</a>' in client.get(reverse("home")).content.decode()
+
+
+def test_members_see_every_senders_figures_but_no_key_and_nothing_to_change(user_client, ada, sender):
+    other = Sender.objects.create(name="Grace's LinkedIn", daily_limit=15)
+    other.set_api_key("a-key-ada-never-sees-9876")
+    other.save()
+    sender.users.add(ada)
+
+    html = user_client.get(reverse("sender_list")).content.decode()
+
+    assert "Maria&#x27;s LinkedIn" in html and "Grace&#x27;s LinkedIn" in html and "0 of 15" in html
+    assert "9876" not in html and "••••" not in html
+    assert "New sender" not in html and reverse("sender_detail", args=[other.pk]) not in html
 
 
 def test_old_settings_bookmarks_land_on_the_list(admin_client):

@@ -59,8 +59,9 @@ def figures_of(sender: Sender) -> SenderFigures:
 
 
 @require_GET
-@staff_only
 def sender_list(request: HttpRequest) -> HttpResponse:
+    """Every sender's figures, for everyone (members see them all, and launch on their own);
+    keys, users and the pages that change a sender are for admins."""
     senders = list(Sender.objects.prefetch_related("users").order_by("name", "pk"))
     return TemplateResponse(request, "campaigns/sender_list.html", {
         "working": [figures_of(sender) for sender in senders if not sender.is_retired],
