@@ -919,8 +919,9 @@ OLD_INVITATION_AGE_TEXT = (
 
 
 # How long a worker process's turn on a sender lasts if it never ends it (it crashed): longer
-# than any one pass, whose calls each end within claim_timeout().
-SENDER_TURN_LEASE = dt.timedelta(minutes=10)
+# than any one pass (worker.PASS_SECONDS, 50 s, then the call in flight, which ends within
+# claim_timeout()), and short, since a killed worker's sender waits that long for another.
+SENDER_TURN_LEASE = dt.timedelta(minutes=2)
 
 
 def claim_timeout() -> dt.timedelta:
