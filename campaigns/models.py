@@ -1405,9 +1405,10 @@ class Sender(models.Model):
 
     @classmethod
     def get(cls) -> Sender:
-        """The first sender: the one single-account installs had, and the demo's default."""
-        account = cls.objects.order_by("pk").first()
-        return account or cls.objects.get_or_create(pk=1)[0]
+        """The first sender: the one single-account installs had, and the demo's default. Made
+        without an explicit id, which PostgreSQL's sequence would not know of (the next sender
+        made would take the same id)."""
+        return cls.objects.order_by("pk").first() or cls.objects.create()
 
     # --- The key ----------------------------------------------------------------------------
 
