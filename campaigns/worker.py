@@ -187,8 +187,11 @@ def next_due_at(sender: Sender, now: dt.datetime) -> dt.datetime | None:
     if sender.state in CALLS_STOPPED:
         moments.append(sender.resume_at)  # calls wait for the pause to end
         return earliest(moments, now)
-    moments.append(sender.connections_next_poll_at if sender.connections_task_id else None)
-    if ConnectionRequest.objects.filter(sender=sender, state=ConnectionRequest.State.SENT).exists():
+    if sender.connections_task_id:
+        # A read of the newest connections is under way: its next status call is what is due
+        # (the check's own time stays in the past until the read ends).
+        moments.append(sender.connections_next_poll_at)
+    elif ConnectionRequest.objects.filter(sender=sender, state=ConnectionRequest.State.SENT).exists():
         moments.append(sender.next_acceptance_check_at or now)
     if INVITATIONS.may_have_work(sender):
         moments.append(submission_decision(sender, now).moment_or(now))

@@ -396,3 +396,17 @@ def test_a_launch_is_sent_at_the_dispatchers_next_look_not_the_next_minute(make_
     assert stand_in.posts_by_key() == {"key-of-ada-0001": 2}
     ada.refresh_from_db()
     assert ada.worked_by == "" and ada.next_due_at is not None  # its pass ended and said when next
+
+
+def test_while_a_connections_read_is_under_way_its_next_status_call_is_what_is_due(make_campaign, ada_and_grace):
+    """Not the check's own time, which stays in the past until the read ends: a sender would
+    otherwise be handed out at every look of the dispatcher for as long as the read lasts."""
+    ada, _ = ada_and_grace
+    campaign = make_campaign(senders=[ada], prospects=0)
+    add_request(campaign, State.SENT, sender=ada, submitted_at=at(-3600))
+    Sender.objects.filter(pk=ada.pk).update(
+        next_acceptance_check_at=at(-60), connections_task_id="t-read", connections_next_poll_at=at(40),
+    )
+    assert next_due_at(Sender.objects.get(pk=ada.pk), NOW) == at(40)
+    Sender.objects.filter(pk=ada.pk).update(connections_task_id="", connections_next_poll_at=None)
+    assert next_due_at(Sender.objects.get(pk=ada.pk), NOW) == at(-60)  # a check is due: earlier than now
