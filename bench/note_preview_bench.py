@@ -36,13 +36,13 @@ FIRST_PERSON = 80_000_000  # far above the other benchmarks' people: every one i
 def seed(queued: int, password: str) -> dict:
     from django.contrib.auth.models import User
 
-    from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+    from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 
     started = time.perf_counter()
     user = User.objects.filter(username=USERNAME).first() or User.objects.create_superuser(
         USERNAME, "bench@example.com", password
     )
-    SendingAccount.get()
+    Sender.get()
     campaign = Campaign.objects.create(name="Bench note preview", owner=user, note_template=TEMPLATE)
     rng = random.Random(queued)
     for start in range(0, queued, BATCH):

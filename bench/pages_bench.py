@@ -82,13 +82,13 @@ def seed(total: int, max_events: int, password: str) -> dict:
     from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, SendingAccount
+    from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
 
     started = time.perf_counter()
     user = User.objects.filter(username=USERNAME).first()
     if user is None:
         user = User.objects.create_superuser(USERNAME, "bench@example.com", password)
-        SendingAccount.get()  # the production pacing defaults
+        Sender.get()  # the production pacing defaults
         states = ["active"] * 15 + ["paused"] * 2 + ["completed"] * 2 + ["archived"]
         for n, state in enumerate(states):
             Campaign.objects.create(

@@ -10,6 +10,9 @@ Two stacks, each on its own temporary SQLite file:
 2. The worker: tests/stack.py's stack (the sandbox under gunicorn, no task delay, pacing
    off): bench/worker_bench.py's throughput and polling figures, then the peak memory of
    `manage.py outreach_tick --loop` working through a queue.
+3. Many senders, on PostgreSQL and Redis when DATABASE_URL and REDIS_URL point at them
+   (bench/senders_bench.py); otherwise its section says it was skipped. `python -m bench.run
+   senders` (`make bench BENCH=senders`) runs this section alone and rewrites only it.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from pathlib import Path
 
 import django
 
-from bench import memory_bench, note_preview_bench, pages_bench
-from tests.stack import PYTHON, ROOT, free_port, running_stack, wait_for_http
+from bench import memory_bench, note_preview_bench, pages_bench, senders_bench
+from tests.stack import PYTHON, ROOT, free_port, running_stack, wait_for_http, with_database
 
 # Connection requests in the database at each round, and how many times each page is timed.
 ROUNDS = [(1_000, 30), (10_000, 30), (100_000, 30)]
@@ -262,6 +265,8 @@ EXPLANATION = """\
 `make bench` (about {minutes} minutes here). It needs nothing running: it builds two stacks on
 temporary SQLite files, fills them, measures, prints the table and rewrites this file. On a
 machine busy with other work the figures move by a third or more; compare runs by the ratios.
+The last section, many senders, needs PostgreSQL and Redis: `DATABASE_URL=postgres://…
+REDIS_URL=redis://… make bench`, or `make bench BENCH=senders` for that section alone.
 
 ## What each figure means
 
@@ -309,7 +314,45 @@ machine busy with other work the figures move by a third or more; compare runs b
 """
 
 
+def many_senders(document: str) -> str:
+    """The many-senders section: measured on PostgreSQL and Redis, or why it was not."""
+    reason = senders_bench.skip_reason()
+    if reason:
+        say(f"Many senders: skipped ({reason})")
+        return senders_bench.skipped_section(reason, senders_bench.previous_section(document))
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        results = senders_bench.run(Path(tmp))
+    kept = Path(tempfile.gettempdir()) / "outreach-senders-bench.json"
+    kept.write_text(json.dumps(results, indent=1, default=str))  # the raw figures, should formatting fail
+    say(f"Many senders: raw figures in {kept}")
+    head = (
+        f"Measured {date.today()} on {machine()}, {postgres_and_redis()}. Load average {load_before:.1f} at the "
+        f"start, {os.getloadavg()[0]:.1f} at the end."
+    )
+    return senders_bench.section(results, head)
+
+
+def postgres_and_redis() -> str:
+    import psycopg
+    import redis
+
+    with psycopg.connect(with_database(os.environ["DATABASE_URL"], "postgres")) as connection:
+        postgres = connection.execute("SHOW server_version").fetchone()[0].split()[0]
+    return f"PostgreSQL {postgres}, Redis {redis.from_url(os.environ['REDIS_URL']).info()['redis_version']}"
+
+
+def senders_only() -> None:
+    out = ROOT / "docs" / "benchmarks.md"
+    document = out.read_text() if out.exists() else "# Benchmarks\n"
+    out.write_text(senders_bench.splice(document, many_senders(document)))
+    say(f"Written to {out.relative_to(ROOT)}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["senders"]:
+        senders_only()
+        return
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     say(f"Benchmarks on {machine()}; load average {load_before:.1f}")
@@ -319,6 +362,8 @@ def main() -> None:
         preview = note_preview(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         worker = worker_figures(Path(tmp))
+    out = ROOT / "docs" / "benchmarks.md"
+    senders = many_senders(out.read_text() if out.exists() else "")
     minutes = (time.perf_counter() - started) / 60
     head = (
         f"Measured {date.today()} on {machine()}. Load average {load_before:.1f} at the start, "
@@ -339,9 +384,8 @@ def main() -> None:
         worker_seconds=WORKER_MEMORY_SECONDS,
         worker_requests=WORKER_MEMORY_REQUESTS,
     )
-    out = ROOT / "docs" / "benchmarks.md"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(f"# Benchmarks\n\n{head}\n\n{body}\n\n{explanation}")
+    out.write_text(f"# Benchmarks\n\n{head}\n\n{body}\n\n{explanation}\n{senders.rstrip()}\n")
     say(f"Written to {out.relative_to(ROOT)} in {minutes:.1f} min")
 
 

@@ -24,10 +24,10 @@ import django
 
 def pacing_off() -> None:
     """Lift every cap the account has to the most its bounds allow, no spacing."""
-    from campaigns.models import ACCOUNT_BOUNDS, SendingAccount
+    from campaigns.models import ACCOUNT_BOUNDS, Sender
 
     limits = {name: bound.maximum for name, bound in ACCOUNT_BOUNDS.items() if name.endswith("_limit")}
-    SendingAccount.objects.update(min_spacing_seconds=0, max_spacing_seconds=0, next_submission_at=None, **limits)
+    Sender.objects.update(min_spacing_seconds=0, max_spacing_seconds=0, next_submission_at=None, **limits)
 
 
 def throughput(n: int) -> dict:
@@ -82,7 +82,7 @@ def polling_cost(task_seconds: float, tasks: int = 40) -> dict:
     import httpx
     from django.contrib.auth.models import User
 
-    from campaigns.models import Campaign, ConnectionRequest, Prospect, SendingAccount
+    from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
     from campaigns.outx import OutxClient
     from campaigns.worker import run_tick
 
@@ -104,7 +104,7 @@ def polling_cost(task_seconds: float, tasks: int = 40) -> dict:
             "id": task_id, "status": "completed" if done else "pending", "task_input": {},
             "task_output": {"sent": True} if done else None}})
 
-    SendingAccount.objects.update(next_submission_at=None)  # the clock went back in time
+    Sender.objects.update(next_submission_at=None)  # the clock went back in time
     owner, _ = User.objects.get_or_create(username=f"polling-{task_seconds}")
     campaign = Campaign.objects.create(name=f"Polling {task_seconds}", owner=owner, state=Campaign.State.ACTIVE)
     for i in range(tasks):
