@@ -10,15 +10,18 @@ Each run starts from the same seeded database (a PostgreSQL template copy), Redi
 - invitations per second: the submissions, over the time from the first to the last one;
 - how long each sender waits for its turn: from the burst's first submission to its own first;
 - the time until every invitation was known sent (status polls included);
-- calls to the sandbox (its access log), rows written per table group, and where the
-  machine's CPU went (the workers, the sandbox, PostgreSQL, Redis, anything else).
+- calls to the sandbox (its access log), rows written to our database, and where the
+  machine's CPU went (our workers, our PostgreSQL, Redis, the sandbox, anything else).
 
-Then the dispatcher's cost with 10,000 idle senders (no work, or work later): one look's
-time and queries, and the query plan; and one busy look handing out 500 senders to Redis.
+The 2-cluster run is repeated with django-q2 saving no successful task, then 100 senders are
+worked by 1 and 2 clusters with the sandbox answering each call after 50 ms. Last, with OutX
+mocked: one sender's working day with the production defaults on a simulated clock (passes,
+calls, queries, writes), one pass's queries and CPU time, and the dispatcher's look with
+10,000 idle senders (no work, or work later) and with 500 due.
 
-Needs DATABASE_URL=postgres://… (its server gets databases `outreach_bench` and
-`outreach_bench_seed`, dropped after) and REDIS_URL (its database 13 is emptied). Without
-them the section is skipped. Run alone with `python -m bench.run senders`.
+Needs DATABASE_URL=postgres://… (its server gets databases named outreach_bench*, dropped
+after) and REDIS_URL (its database 13 is emptied). Without them the section is skipped. Run
+alone with `python -m bench.run senders` (`make bench BENCH=senders`).
 """
 
 from __future__ import annotations

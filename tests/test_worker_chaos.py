@@ -109,7 +109,8 @@ def test_sigkilled_workers_never_invite_anyone_twice_nor_pass_a_senders_caps(tmp
     assert report["delivered_twice"] == [] and report["duplicate_deliveries"] == 0
     assert report["posted_twice"] == []
     assert report["sent_without_delivery"] == []
-    assert report["states"].get("sent", 0) > sum(spent.values()) // 2
+    # Most went out (the rest: not sent by LinkedIn, or killed mid-POST and now uncertain).
+    assert report["states"].get("sent", 0) + report["states"].get("accepted", 0) > sum(spent.values()) // 2
 
     for name, caps in zip(names, CAPS):
         sender = report["per_sender"][name]
