@@ -1072,8 +1072,17 @@ class ConnectionRequestQuerySet(OutxTaskQuerySet):
         return self.filter(state__in=[RequestState.PENDING, RequestState.SENT], submitted_at__lt=cutoff)
 
 
+class Response(models.TextChoices):
+    """What a prospect answered, as a person marked it on the invitation."""
+
+    REPLIED = "replied", "Replied"
+    NOT_INTERESTED = "not_interested", "Not interested"
+
+
 class ConnectionRequest(OutxTask):
     """One prospect in one campaign: the invitation, from queued to its outcome."""
+
+    Response = Response
 
     State = RequestState
 
@@ -1101,6 +1110,13 @@ class ConnectionRequest(OutxTask):
     note_problem = models.CharField(max_length=500, blank=True)
     variant = models.CharField("note variant", max_length=1, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # What the prospect answered, as a person marked it: OutX cannot read the inbox
+    # (docs/outx-api.md, "Not provided by OutX"). Either mark stops a follow-up not yet sent.
+    response = models.CharField(max_length=20, choices=Response.choices, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ConnectionRequestQuerySet.as_manager()
 
@@ -1247,6 +1263,155 @@ class ProfileLookup(OutxTask):
         return {"profile_lookup": self}
 
 
+class ProfileSearch(OutxTask):
+    """One page of OutX's search-profiles, run on a person's request from one sender: a
+    LinkedIn action like any other, so it is paced and tracked. The next page is another
+    search (start + count), never a burst."""
+
+    State = TaskState
+    cause_prefix = "Search: "
+    # The filters OutX documents; at least one is required.
+    FILTERS = ("keywords", "title", "company", "first_name", "last_name", "geo_urns")
+    MAX_COUNT = 50  # results asked for per page: the most one page shows
+
+    sender = models.ForeignKey("Sender", on_delete=models.PROTECT, related_name="searches")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="profile_searches"
+    )
+    keywords = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    # LinkedIn geographic URNs' ids ("103644278" for the United States).
+    geo_urns = models.JSONField(default=list, blank=True)
+    start = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(10_000)])
+    count = models.PositiveIntegerField(default=25, validators=[MaxValueValidator(MAX_COUNT)])
+    # The page before this one (its "Next page" made this search).
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "profile search"
+        indexes = [
+            models.Index(fields=["state", "next_poll_at"], name="search_state_poll_idx"),
+            models.Index(fields=["sender", "state"], name="search_sender_state_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__lte=50) & Q(start__lte=10_000), name="search_page_bounded"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Search {self.pk} ({self.get_state_display()})"
+
+    def event_links(self) -> dict:
+        return {"profile_search": self}
+
+
+class SearchResult(models.Model):
+    """One profile a completed search found, as OutX described it (checked and cleaned)."""
+
+    search = models.ForeignKey(ProfileSearch, on_delete=models.CASCADE, related_name="results")
+    position = models.PositiveIntegerField()
+    profile_urn = models.CharField("profile URN", max_length=150, blank=True)
+    profile_url = models.CharField("profile URL", max_length=300, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    headline = models.CharField(max_length=300, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["search", "position"]
+        constraints = [models.UniqueConstraint(fields=["search", "position"], name="one_result_per_position")]
+
+    def __str__(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.profile_urn
+
+
+class DoNotContactQuerySet(models.QuerySet):
+    def matching(self, *, urns: Iterable[str] = (), urls: Iterable[str] = (), company_keys: Iterable[str] = ()):
+        """Entries that block any of these profiles or companies (campaigns/donotcontact.py
+        makes the keys)."""
+        urns, urls, company_keys = [u for u in urns if u], [u for u in urls if u], [k for k in company_keys if k]
+        condition = Q(pk__in=[])
+        if urns:
+            condition |= Q(profile_urn__in=urns)
+        if urls:
+            condition |= Q(profile_url__in=urls)
+        if company_keys:
+            condition |= Q(company_key__in=company_keys)
+        return self.filter(condition)
+
+
+class DoNotContact(models.Model):
+    """One entry of the team's do-not-contact list: a person (profile URN or URL) or a company
+    (name or LinkedIn company page). Nobody it matches is invited: checked at import and
+    again just before submission."""
+
+    class Kind(models.TextChoices):
+        PROFILE = "profile", "Person"
+        COMPANY = "company", "Company"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    profile_urn = models.CharField("profile URN", max_length=150, unique=True, null=True, blank=True)
+    profile_url = models.CharField("profile URL", max_length=300, unique=True, null=True, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    # The company's name (or company-page slug) folded for matching: "Acme Corp" and
+    # linkedin.com/company/acme-corp are both "acmecorp".
+    company_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    value = models.CharField(max_length=300, help_text="The entry as it was added.")
+    reason = models.CharField(max_length=500, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = DoNotContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "do-not-contact entry"
+        verbose_name_plural = "do-not-contact entries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="profile") & (Q(profile_urn__isnull=False) | Q(profile_url__isnull=False)))
+                | (Q(kind="company") & Q(company_key__isnull=False)),
+                name="do_not_contact_names_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SenderConnection(models.Model):
+    """A 1st-degree connection of a sender's LinkedIn account, as its connections reads saw it
+    (campaigns/acceptance.py): nobody already connected to a sender is invited from it."""
+
+    sender = models.ForeignKey("Sender", on_delete=models.CASCADE, related_name="connections")
+    profile_urn = models.CharField("profile URN", max_length=150, null=True, blank=True)
+    profile_url = models.CharField("profile URL", max_length=300, null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "profile_urn"], condition=Q(profile_urn__isnull=False), name="one_connection_per_urn"
+            ),
+            models.UniqueConstraint(
+                fields=["sender", "profile_url"], condition=Q(profile_url__isnull=False), name="one_connection_per_url"
+            ),
+            models.CheckConstraint(
+                condition=Q(profile_urn__isnull=False) | Q(profile_url__isnull=False), name="connection_names_someone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_urn or self.profile_url} (connection of {self.sender})"
+
+
 class Weekday(models.IntegerChoices):
     MONDAY = 0, "Monday"
     TUESDAY = 1, "Tuesday"
@@ -1349,6 +1514,8 @@ class Sender(models.Model):
     next_submission_at = models.DateTimeField(null=True, blank=True)
     # Profile look-ups are LinkedIn actions too: spaced the same way, on their own clock.
     next_lookup_at = models.DateTimeField(null=True, blank=True)
+    # Searches too, on a clock of their own: a person waits on the page for them.
+    next_search_at = models.DateTimeField(null=True, blank=True)
     stale_after_days = models.PositiveIntegerField(
         default=7, help_text="A request pending longer than this is shown as stale.",
         validators=ACCOUNT_BOUNDS["stale_after_days"].validators,
@@ -1542,6 +1709,9 @@ class Event(models.Model):
     )
     profile_lookup = models.ForeignKey(
         ProfileLookup, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    profile_search = models.ForeignKey(
+        ProfileSearch, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     from_state = models.CharField(max_length=30, blank=True)
     to_state = models.CharField(max_length=30)
