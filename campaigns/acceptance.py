@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.db import transaction
 from django.db.models import Q
 
 from . import outx, pacing
 from .lifecycle import Clock, TickSummary, ask_status
-from .models import Campaign, ConnectionRequest, Sender, claim_timeout
+from .models import Campaign, ConnectionRequest, Sender, SenderConnection, claim_timeout
 from .sending import take_account_wide_answer
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 40
 # However many connections arrived since the last look, one check reads at most this many pages.
 MAX_PAGES = 10
+# A page asks for PAGE_SIZE; OutX's count goes up to 100. Whatever a page holds, at most this
+# many of its connections are stored.
+MAX_STORED_PER_PAGE = 100
 
 
 def track_acceptances(account: Sender, client: outx.OutxClient, clock: Clock, summary: TickSummary) -> None:
@@ -68,6 +72,7 @@ def track_acceptances(account: Sender, client: outx.OutxClient, clock: Clock, su
         summary.problems.append("OutX answered a list of connections we could not read.")
         finish_check(account, answered_at)
         return
+    store_connections(account, connections, answered_at)
     summary.accepted += mark_accepted(account, connections, answered_at)
     if needs_next_page(account, connections):
         start_connections_page(client, account, clock, start=account.connections_task_start + PAGE_SIZE, summary=summary)
@@ -115,6 +120,56 @@ def finish_check(account: Sender, now: dt.datetime) -> None:
         last_acceptance_check_at=account.connections_task_started_at or now,
         next_acceptance_check_at=now + dt.timedelta(minutes=account.acceptance_check_minutes),
     )
+
+
+def store_connections(account: Sender, connections: list[outx.Connection], now: dt.datetime) -> int:
+    """Keep every connection this read saw as the sender's (SenderConnection), so that nobody
+    already connected to it is invited from it: new ones inserted, known ones marked seen now
+    and given the moment or identifier they lacked. A few queries per page, whatever its size.
+    Returns how many connections were new."""
+    by_key: dict[str, outx.Connection] = {}
+    for connection in connections[:MAX_STORED_PER_PAGE]:
+        key = connection.profile_urn or connection.profile_url
+        if key and key not in by_key:
+            by_key[key] = connection
+    seen = list(by_key.values())
+    if not seen:
+        return 0
+    urns = {c.profile_urn for c in seen if c.profile_urn}
+    urls = {c.profile_url for c in seen if c.profile_url}
+    known = SenderConnection.objects.filter(sender=account).filter(Q(profile_urn__in=urns) | Q(profile_url__in=urls))
+    with transaction.atomic():
+        existing = list(known)
+        known_urns = {row.profile_urn for row in existing if row.profile_urn}
+        known_urls = {row.profile_url for row in existing if row.profile_url}
+        new = [
+            SenderConnection(
+                sender=account, profile_urn=c.profile_urn, profile_url=c.profile_url,
+                connected_at=min(c.connected_at, now) if c.connected_at else None, seen_at=now,
+            )
+            for c in seen
+            if c.profile_urn not in known_urns and c.profile_url not in known_urls
+        ]
+        # Another pass may store the same person meanwhile: theirs stands.
+        SenderConnection.objects.bulk_create(new, ignore_conflicts=True)
+        if existing:
+            SenderConnection.objects.filter(pk__in=[row.pk for row in existing]).update(seen_at=now)
+        # What a known row lacks (at most one page of rows): its moment, its other identifier.
+        for row in existing:
+            match = next(
+                (c for c in seen if (row.profile_urn and c.profile_urn == row.profile_urn)
+                 or (row.profile_url and c.profile_url == row.profile_url)), None,
+            )
+            fill = {}
+            if match is not None and row.connected_at is None and match.connected_at:
+                fill["connected_at"] = min(match.connected_at, now)
+            if match is not None and row.profile_urn is None and match.profile_urn and match.profile_urn not in known_urns:
+                fill["profile_urn"] = match.profile_urn
+            if match is not None and row.profile_url is None and match.profile_url and match.profile_url not in known_urls:
+                fill["profile_url"] = match.profile_url
+            if fill:
+                SenderConnection.objects.filter(pk=row.pk).update(**fill)
+    return len(new)
 
 
 def mark_accepted(account: Sender, connections: list[outx.Connection], now: dt.datetime) -> int:

@@ -47,7 +47,9 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
-COUNTS = ("submitted", "skipped", "failed", "uncertain", "polls", "sent", "not_sent", "lookups", "accepted", "followups")
+COUNTS = (
+    "submitted", "skipped", "failed", "uncertain", "polls", "sent", "not_sent", "lookups", "accepted", "followups", "searches",
+)
 
 
 @dataclass
@@ -64,6 +66,7 @@ class TickSummary:
     lookups: int = 0  # profile look-ups OutX created a task for
     accepted: int = 0
     followups: int = 0  # follow-up messages OutX created a task for
+    searches: int = 0  # profile searches OutX created a task for
     waiting: str = ""  # why nothing more was submitted
     problems: list[str] = field(default_factory=list)
 
@@ -84,6 +87,7 @@ class TickSummary:
             f"profile look-ups {self.lookups}",
             f"accepted {self.accepted}",
             f"follow-ups {self.followups}",
+            f"searches {self.searches}",
         ]
         line = "Outreach tick: " + ", ".join(parts) + "."
         if self.waiting:
@@ -127,6 +131,10 @@ class Kind:
 
     def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
         raise NotImplementedError
+
+    def spacing(self, account: Sender) -> dt.timedelta:
+        """The random gap drawn before this kind's next POST from the sender."""
+        return pacing.spacing_after_submission(account)
 
     def may_have_work(self, sender: Sender) -> bool:
         """A cheap look, before the sender's lock and the pacing counts: False when nothing
@@ -219,7 +227,7 @@ def claim_next(kind: Kind, sender: Sender, clock: Clock, summary: TickSummary) -
             if not claimed:
                 return None
             break
-        spacing = pacing.spacing_after_submission(account)
+        spacing = kind.spacing(account)
         setattr(account, kind.spacing_field, now + spacing)
         account.save(update_fields=[kind.spacing_field, "updated_at"])
         kind.after_claim(item, now)

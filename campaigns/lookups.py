@@ -88,6 +88,8 @@ class Lookups(Kind):
 
 
 LOOKUPS = Lookups()
+# The prospect's details a look-up fills where they are empty.
+LOOKED_UP_DETAILS = ("first_name", "last_name", "company", "title", "headline", "location")
 
 
 def fail_lookup(prospect: Prospect, reason: str) -> None:
@@ -98,12 +100,13 @@ def fail_lookup(prospect: Prospect, reason: str) -> None:
 
 
 def apply_looked_up_profile(prospect: Prospect, profile: outx.Profile) -> None:
-    """Give the prospect its URN, and the names it lacks; if another prospect already has the
-    URN, they are one person."""
+    """Give the prospect its URN, and the details it lacks (names, company, title, headline,
+    location: what the note's variables read); what a person gave is never overwritten. If
+    another prospect already has the URN, they are one person."""
     urn = profile.urn
     details = {
         name: getattr(prospect, name) or fit(getattr(profile, name), Prospect, name)
-        for name in ("first_name", "last_name", "headline", "location")
+        for name in LOOKED_UP_DETAILS
     }
     try:
         with transaction.atomic():
@@ -112,6 +115,9 @@ def apply_looked_up_profile(prospect: Prospect, profile: outx.Profile) -> None:
         existing = Prospect.objects.get(profile_urn=urn)
         merge_into_existing(prospect, existing)
         prospect = existing
+        missing = {name: fit(getattr(profile, name), Prospect, name) for name in LOOKED_UP_DETAILS if not getattr(existing, name)}
+        if any(missing.values()):
+            Prospect.objects.filter(pk=existing.pk).update(**{name: value for name, value in missing.items() if value})
     # The name may be what the note was waiting for.
     for campaign in Campaign.objects.filter(requests__prospect=prospect, requests__state=ConnectionRequest.State.QUEUED).distinct():
         campaign.render_queued_notes()

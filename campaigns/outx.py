@@ -183,6 +183,52 @@ class Profile:
     last_name: str
     headline: str
     location: str
+    company: str = ""
+    title: str = ""
+
+
+# What we keep of each text of a found or fetched profile: the lengths of the columns
+# (Prospect, SearchResult) it may go to.
+PROFILE_TEXT_LIMITS = {
+    "first_name": 100, "last_name": 100, "headline": 300, "company": 200, "title": 200, "location": 200,
+}
+
+
+@dataclass(frozen=True)
+class FoundProfile:
+    """One profile of a completed search-profiles output, checked: the URN and URL normalised
+    (None when missing or not what they claim to be; never both None), the texts cleaned and
+    cut to the columns that keep them."""
+
+    urn: str | None
+    url: str | None
+    first_name: str = ""
+    last_name: str = ""
+    headline: str = ""
+    company: str = ""
+    title: str = ""
+    location: str = ""
+
+
+# search-profiles: what the client sends, and what it reads back ([ours] in docs/outx-api.md).
+SEARCH_TEXT_FILTERS = {"keywords": 200, "title": 200, "company": 200, "first_name": 100, "last_name": 100}
+SEARCH_MAX_GEO_URNS = 10
+SEARCH_MAX_START = 10_000
+SEARCH_MAX_COUNT = 50  # ProfileSearch.MAX_COUNT: the most one page of ours asks for
+# However long OutX's list, only this many entries are looked at for the readable ones.
+SEARCH_MAX_SCANNED = 1_000
+SEARCH_MAX_TOTAL = 1_000_000
+GEO_URN = re.compile(r"(?:urn:li:geo:)?([0-9]{1,20})")
+GEO_URN_PREFIX = "urn:li:geo:"
+
+
+def geo_id(value: Any) -> str | None:
+    """The id of a LinkedIn geographic URN (`103644278`), from the id or the full
+    `urn:li:geo:103644278`; None when it is neither."""
+    if not isinstance(value, str):
+        return None
+    match = GEO_URN.fullmatch(value.strip())
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -237,10 +283,34 @@ class TaskStatus:
         except ValueError:  # InvalidProfile, or anything else the parser refuses
             logger.warning("OutX task %s answered a profile URN we cannot use: %r", self.task_id, urn[:200])
             urn = None
-        name = profile.get("name")
-        first, _, last = name.partition(" ") if isinstance(name, str) else ("", "", "")
-        headline, location = profile.get("headline"), profile.get("location")
-        return Profile(urn, *map(clean_text_or_empty, (first, last, headline, location)))
+        texts = read_profile_texts(profile)
+        return Profile(urn, **texts)
+
+    def search_results(self) -> list[FoundProfile] | None:
+        """A completed search-profiles' profiles: at most SEARCH_MAX_COUNT, each checked
+        (read_found_profile); an entry that names nobody we could invite is left out. None
+        when the output holds no list at all: under `profiles`, `results` or `people`, or the
+        output itself."""
+        entries = search_entries(self.task_output)
+        if entries is None:
+            return None
+        found: list[FoundProfile] = []
+        for entry in entries[:SEARCH_MAX_SCANNED]:
+            profile = read_found_profile(entry)
+            if profile is not None:
+                found.append(profile)
+                if len(found) >= SEARCH_MAX_COUNT:
+                    break
+        return found
+
+    def search_total(self) -> int | None:
+        """How many profiles the search matched in all, as OutX counts them ([ours]: `total`);
+        None when it says nothing we can read."""
+        output = self.task_output
+        total = output.get("total") if isinstance(output, dict) else None
+        if isinstance(total, int) and not isinstance(total, bool) and 0 <= total <= SEARCH_MAX_TOTAL:
+            return total
+        return None
 
     def connections(self) -> list[Connection] | None:
         """A completed fetch-connections' entries, or None when its output holds no list.
@@ -252,9 +322,57 @@ class TaskStatus:
         return [read_connection(entry) for entry in entries if isinstance(entry, dict)]
 
 
-def clean_text_or_empty(value: Any) -> str:
-    """A text OutX gave where text is expected, cleaned; "" for anything else."""
-    return clean_text(value) if isinstance(value, str) else ""
+def clean_text_or_empty(value: Any, limit: int = TEXT_MAX) -> str:
+    """A text OutX gave where text is expected, cleaned (and stripped); "" for anything else."""
+    return clean_text(value.strip(), limit) if isinstance(value, str) else ""
+
+
+def read_profile_texts(profile: dict) -> dict[str, str]:
+    """The names and texts of one profile OutX described, cleaned and cut to our columns.
+    First and last name from `first_name`/`last_name`, else split from `name` at its first
+    space ("Mary Ann Lee" is Mary, Ann Lee: a guess, as good as any)."""
+    first, last = profile.get("first_name"), profile.get("last_name")
+    if not (isinstance(first, str) and first.strip()) and not (isinstance(last, str) and last.strip()):
+        name = profile.get("name")
+        first, _, last = name.strip().partition(" ") if isinstance(name, str) else ("", "", "")
+    given = {
+        "first_name": first, "last_name": last, "headline": profile.get("headline"),
+        "company": profile.get("company"), "title": profile.get("title"), "location": profile.get("location"),
+    }
+    return {name: clean_text_or_empty(value, PROFILE_TEXT_LIMITS[name]) for name, value in given.items()}
+
+
+def search_entries(output: Any) -> list | None:
+    """The list of profiles in a search-profiles output, wherever OutX put it; None if none."""
+    if isinstance(output, list):
+        return output
+    if isinstance(output, dict):
+        for key in ("profiles", "results", "people"):
+            if isinstance(output.get(key), list):
+                return output[key]
+        nested = output.get("data")
+        if isinstance(nested, dict):
+            return search_entries(nested)
+    return None
+
+
+def read_found_profile(entry: Any) -> FoundProfile | None:
+    """One entry of a search's list, checked: None if it is not an object or names nobody (no
+    URN and no profile URL we can read)."""
+    if not isinstance(entry, dict):
+        return None
+    urn, url = entry.get("profile_urn", entry.get("urn")), entry.get("profile_url", entry.get("url"))
+    try:
+        urn = normalise_profile_urn(urn) if isinstance(urn, str) and urn else None
+    except ValueError:  # InvalidProfile, or anything else the parser refuses
+        urn = None
+    try:
+        url = normalise_profile_url(url) if isinstance(url, str) and url else None
+    except ValueError:  # InvalidProfile, or anything else the parser refuses
+        url = None
+    if urn is None and url is None:
+        return None
+    return FoundProfile(urn, url, **read_profile_texts(entry))
 
 
 def read_connection(entry: dict) -> Connection:
@@ -382,6 +500,52 @@ class OutxClient:
         if sort_type:
             body["sort_type"] = sort_type
         return self._create_task("/linkedin-agent/fetch-connections", body)
+
+    def search_profiles(
+        self,
+        *,
+        keywords: str = "",
+        title: str = "",
+        company: str = "",
+        first_name: str = "",
+        last_name: str = "",
+        geo_urns: list[str] | tuple[str, ...] = (),
+        start: int = 0,
+        count: int = 25,
+    ) -> TaskCreated:
+        """Create a search-profiles task for one page of results. The filters are checked
+        here, before any call (OutX would refuse some with a 400; the rest we bound)."""
+        body: dict[str, Any] = {}
+        given = {"keywords": keywords, "title": title, "company": company, "first_name": first_name, "last_name": last_name}
+        for name, value in given.items():
+            if not isinstance(value, str):
+                raise OutxBadRequest(f"The search filter {name!r} must be text.")
+            value = value.strip()
+            if len(value) > SEARCH_TEXT_FILTERS[name]:
+                raise OutxBadRequest(f"The search filter {name!r} is longer than {SEARCH_TEXT_FILTERS[name]} characters.")
+            if value:
+                body[name] = value
+        if isinstance(geo_urns, str) or not isinstance(geo_urns, (list, tuple)):
+            raise OutxBadRequest("The geographic filter must be a list of LinkedIn geographic URNs.")
+        if len(geo_urns) > SEARCH_MAX_GEO_URNS:
+            raise OutxBadRequest(f"At most {SEARCH_MAX_GEO_URNS} geographic URNs per search.")
+        ids = []
+        for value in geo_urns:
+            found = geo_id(value)
+            if found is None:
+                raise OutxBadRequest(f"{str(value)[:100]!r} is not a LinkedIn geographic URN (urn:li:geo:<digits>).")
+            if found not in ids:
+                ids.append(found)
+        if ids:
+            body["geo_urn"] = ids
+        if not body:
+            raise OutxBadRequest("At least one search filter is required.")
+        for name, value, high in (("start", start, SEARCH_MAX_START), ("count", count, SEARCH_MAX_COUNT)):
+            low = 1 if name == "count" else 0
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise OutxBadRequest(f"The search's {name} must be a whole number from {low} to {high}.")
+        body["start"], body["count"] = start, count
+        return self._create_task("/linkedin-agent/search-profiles", body)
 
     def send_message(self, recipient_urn: str, message: str) -> TaskCreated:
         # Counted as OutX (JavaScript) counts: UTF-16 code units.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from . import outx, pacing
-from .models import ConnectionRequest, FollowUp, Sender
+from .models import ConnectionRequest, FollowUp, ProfileLookup, ProfileSearch, Sender, TaskState
 
 ACCOUNT_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline, outx.OutxRateLimited)
 # Account states in which OutX would refuse every call, not only invitations.
@@ -70,14 +70,21 @@ def team_budget_used(senders: list[Sender], now: dt.datetime) -> TeamTotal:
 
 
 def actions_last_hour(account: Sender, now: dt.datetime) -> int:
-    """The sender's invitations and follow-up messages submitted in the last hour (OutX's ~50 an hour)."""
-    invitations = ConnectionRequest.objects.spending_budget().filter(sender=account, submitted_at__gt=now - HOUR).count()
+    """The sender's LinkedIn actions submitted in the last hour (OutX's ~50 an hour): its
+    invitations, follow-up messages, profile look-ups and searches. Every call under
+    /linkedin-agent/* is an action on the account; one OutX refused (400) was none."""
+    since = now - HOUR
+    invitations = ConnectionRequest.objects.spending_budget().filter(sender=account, submitted_at__gt=since).count()
     messages = (
-        FollowUp.objects.filter(request__sender=account, submitted_at__gt=now - HOUR)
+        FollowUp.objects.filter(request__sender=account, submitted_at__gt=since)
         .exclude(state=FollowUp.State.FAILED)
         .count()
     )
-    return invitations + messages
+    reads = sum(
+        model.objects.filter(sender=account, submitted_at__gt=since).exclude(state=TaskState.FAILED).count()
+        for model in (ProfileLookup, ProfileSearch)
+    )
+    return invitations + messages + reads
 
 
 def submission_decision(
@@ -115,6 +122,37 @@ def lookup_decision(account: Sender, now: dt.datetime) -> pacing.Decision:
     if account.next_lookup_at and account.next_lookup_at > now:
         return pacing.Decision(False, "Spacing out profile look-ups.", account.next_lookup_at)
     return pacing.Decision(True)
+
+
+def search_decision(account: Sender, now: dt.datetime) -> pacing.Decision:
+    """Whether a profile search may be submitted now, and if not, why (the search's page shows it).
+
+    A search counts against the hourly cap like every LinkedIn action, and waits while the
+    account is paused. Working hours do not apply: they keep unattended sending looking like a
+    person at work, but a search runs because a person at the page asked for it, right now,
+    as they would search LinkedIn themselves. Searches are spaced on their own clock
+    (`next_search_at`), so a search never holds an invitation up, nor waits for one; the gap
+    between two searches is 20–40 s (searches.SEARCH_SPACING_SECONDS), so "Next page" never
+    makes a burst."""
+    if not account.is_sending:
+        return pacing.action_decision(account, now)
+    if actions_last_hour(account, now) >= account.hourly_action_limit:
+        return pacing.Decision(
+            False,
+            f"{account.hourly_action_limit} LinkedIn actions in the last hour, as many as OutX advises; "
+            "the search waits for room in the hourly budget.",
+            now + dt.timedelta(minutes=5),
+        )
+    if account.next_search_at and account.next_search_at > now:
+        return pacing.Decision(
+            False, f"Spacing out searches; the next one may run {when(account.next_search_at, account)}.",
+            account.next_search_at,
+        )
+    return pacing.Decision(True)
+
+
+def when(moment: dt.datetime, account: Sender) -> str:
+    return f"at {moment.astimezone(zoneinfo.ZoneInfo(account.time_zone)):%H:%M:%S %Z}"
 
 
 def take_account_wide_answer(account: Sender, error: outx.OutxError, now: dt.datetime) -> bool:

@@ -34,14 +34,23 @@ from .followups import FOLLOW_UPS, queue_due_followups
 from .invitations import INVITATIONS
 from .lifecycle import Clock, TickSummary
 from .lookups import LOOKUPS
-from .models import Campaign, ConnectionRequest, FollowUp, Prospect, Sender, TaskState, claim_timeout
-from .sending import CALLS_STOPPED, action_decision, lookup_decision, resume_account_if_due, submission_decision
+from .models import Campaign, ConnectionRequest, FollowUp, ProfileSearch, Prospect, Sender, TaskState, claim_timeout
+from .searches import SEARCHES
+from .sending import (
+    CALLS_STOPPED,
+    action_decision,
+    lookup_decision,
+    resume_account_if_due,
+    search_decision,
+    submission_decision,
+)
 
 logger = logging.getLogger(__name__)
 
-KINDS = (INVITATIONS, FOLLOW_UPS, LOOKUPS)
+KINDS = (INVITATIONS, FOLLOW_UPS, LOOKUPS, SEARCHES)
 # Status calls per kind in one pass, at most.
 MAX_LOOKUP_POLLS = 50
+MAX_SEARCH_POLLS = 20
 MAX_FOLLOWUP_POLLS = 200
 # A sender with work waits at most this long for its next pass, even if its next moment was
 # computed later: a safety net should a wake-up be missed.
@@ -133,7 +142,11 @@ def sender_pass(
     if sender.state in CALLS_STOPPED:
         summary.waiting = sender.state_cause  # every call would be refused
         return
-    # 3. Prospects known only by URL get their URN.
+    # 3. Searches first: a person is at the search's page, waiting for its results.
+    with step(summary, "searches"):
+        lifecycle.poll_due(SEARCHES, sender, client, clock, summary, MAX_SEARCH_POLLS, deadline)
+        lifecycle.submit_due(SEARCHES, sender, client, clock, summary, limit=1, deadline=deadline)
+    # Prospects known only by URL get their URN.
     with step(summary, "profile look-ups"):
         lifecycle.poll_due(LOOKUPS, sender, client, clock, summary, MAX_LOOKUP_POLLS, deadline)
         lifecycle.submit_due(LOOKUPS, sender, client, clock, summary, limit=1, deadline=deadline)
@@ -201,6 +214,8 @@ def next_due_at(sender: Sender, now: dt.datetime) -> dt.datetime | None:
         moments.append(now)
     if Prospect.objects.waiting_for_urn(sender).exists():
         moments.append(lookup_decision(sender, now).moment_or(now))
+    if ProfileSearch.objects.filter(sender=sender, state=TaskState.QUEUED).exists():
+        moments.append(search_decision(sender, now).moment_or(now))
     return earliest(moments, now)
 
 
@@ -208,7 +223,8 @@ def queued_followups_due(sender: Sender) -> bool:
     """Accepted invitations whose follow-up is still to be written (queue_due_followups)."""
     return (
         ConnectionRequest.objects.filter(
-            sender=sender, state=ConnectionRequest.State.ACCEPTED, followup__isnull=True, campaign__state=Campaign.State.ACTIVE
+            sender=sender, state=ConnectionRequest.State.ACCEPTED, followup__isnull=True, campaign__state=Campaign.State.ACTIVE,
+            response="",  # a person marked a reply: no follow-up will be written
         )
         .exclude(campaign__followup_template="")
         .exists()

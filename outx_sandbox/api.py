@@ -11,6 +11,7 @@ connection is that team's, and a key sees only its own team's tasks.
 from __future__ import annotations
 
 import json
+import re
 import random
 import threading
 import time
@@ -38,6 +39,12 @@ PLUGIN_REQUIRED = (
 NO_ADMIN = "No admin user found in the team"
 PERSON_URN_PREFIX = "urn:li:person:"
 CONNECTIONS_MAX_COUNT = 100
+# [ours] search-profiles: OutX documents the filters, not their bounds; these are the sandbox's.
+SEARCH_TEXT_FILTERS = ("keywords", "title", "company", "first_name", "last_name")
+SEARCH_TEXT_MAX = 500
+SEARCH_MAX_COUNT = 100
+SEARCH_NO_FILTER = "At least one search filter is required"
+GEO_URN = re.compile(r"(?:urn:li:geo:)?([0-9]{1,20})")
 
 SandboxView = Callable[[HttpRequest, SandboxSettings], HttpResponse]
 
@@ -219,6 +226,40 @@ def fetch_connections(request: HttpRequest, team: SandboxSettings) -> HttpRespon
         return error(400, "Missing or invalid 'count'")
     task = SandboxTask.start(SandboxTask.TaskType.FETCH_CONNECTIONS, task_input, team)
     return task_created(task, "Fetch connections task created successfully")
+
+
+@outx_endpoint("POST")
+def search_profiles(request: HttpRequest, team: SandboxSettings) -> HttpResponse:
+    body = json_object(request)
+    if body is None:
+        return error(400, "Missing or invalid JSON body")
+    task_input: dict[str, Any] = {}
+    for name in SEARCH_TEXT_FILTERS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > SEARCH_TEXT_MAX:
+            return error(400, f"Invalid '{name}': must be a string of at most {SEARCH_TEXT_MAX} characters")
+        if value.strip():
+            task_input[name] = value.strip()
+    geo = body.get("geo_urn")
+    if geo is not None:
+        if isinstance(geo, str):
+            geo = [geo]  # one URN on its own, as a person would write it
+        ids = [GEO_URN.fullmatch(item.strip()) if isinstance(item, str) else None for item in geo] if isinstance(geo, list) else [None]
+        if None in ids:
+            return error(400, "Invalid 'geo_urn': must be an array of LinkedIn geographic URNs")
+        if ids:
+            task_input["geo_urn"] = sorted({match.group(1) for match in ids})
+    if not task_input:
+        return error(400, SEARCH_NO_FILTER)
+    task_input["start"], task_input["count"] = body.get("start", 0), body.get("count", 25)
+    if not is_count(task_input["start"]):
+        return error(400, "Missing or invalid 'start'")
+    if not is_count(task_input["count"]) or not 1 <= task_input["count"] <= SEARCH_MAX_COUNT:
+        return error(400, "Missing or invalid 'count'")
+    task = SandboxTask.start(SandboxTask.TaskType.SEARCH_PROFILES, task_input, team)
+    return task_created(task, "Search profiles task created successfully")
 
 
 @outx_endpoint("POST")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import re
 from typing import Any
 
 from django.db import transaction
@@ -49,19 +50,134 @@ def fake_name(seed: str) -> str:
     return f"{_pick(FIRST_NAMES, 'first', seed)} {_pick(LAST_NAMES, 'last', seed)}"
 
 
-def fake_profile(profile_slug: str) -> dict[str, Any]:
-    """The profile fetch-profile reports: always the same for the same slug."""
-    slug = profile_slug.strip().lower()  # LinkedIn's slugs ignore case
+# A trailing token of a slug that is LinkedIn's disambiguating suffix, not a name: it has a
+# digit (`7a1b2c`), or is a long run of hex digits.
+ID_TOKEN = re.compile(r".*\d.*|[0-9a-f]{8,}")
+# A single-token slug this long is a name run together (`williamhgates`), not a first name.
+LONGEST_SINGLE_NAME = 10
+
+
+def names_from_slug(slug: str) -> tuple[str, str]:
+    """The first and last name a public slug shows: `sabine-krueger-7a1b2c` is Sabine Krueger.
+
+    LinkedIn makes slugs from the member's names, then adds a suffix when the name is taken.
+    A single short token is a first name, with a last name chosen by hash; a slug with no
+    name left in it (`williamhgates`, `x-12345`) gets a whole made-up name."""
+    tokens = [token for token in slug.split("-") if token]
+    while tokens and ID_TOKEN.fullmatch(tokens[-1]):
+        tokens.pop()
+    tokens = [token for token in tokens if token.isalpha()]
+    if len(tokens) >= 2:
+        return tokens[0].capitalize(), " ".join(token.capitalize() for token in tokens[1:])
+    if len(tokens) == 1 and 2 <= len(tokens[0]) <= LONGEST_SINGLE_NAME:
+        return tokens[0].capitalize(), _pick(LAST_NAMES, "last", slug)
+    first, last = fake_name(slug).split(" ", 1)
+    return first, last
+
+
+def member_urn(slug: str) -> str:
+    """The profile URN of the member with this public slug: the same for fetch-profile,
+    search-profiles and the connections list."""
     member_id = base64.urlsafe_b64encode(hashlib.sha256(slug.encode()).digest()).decode()[:34]
+    return f"urn:li:fsd_profile:ACoAA{member_id}"
+
+
+def fake_profile(profile_slug: str) -> dict[str, Any]:
+    """The profile fetch-profile reports: always the same for the same slug, and named as the
+    slug names it. [ours] `first_name`, `last_name`, `company` and `title` beside OutX's fields."""
+    slug = profile_slug.strip().lower()  # LinkedIn's slugs ignore case
+    first, last = names_from_slug(slug)
+    title, company = _pick(TITLES, "title", slug), _pick(COMPANIES, "company", slug)
     return {
-        "profile_urn": f"urn:li:fsd_profile:ACoAA{member_id}",
-        "name": fake_name(slug),
-        "headline": f"{_pick(TITLES, 'title', slug)} at {_pick(COMPANIES, 'company', slug)}",
+        "profile_urn": member_urn(slug),
+        "name": f"{first} {last}",
+        "first_name": first,
+        "last_name": last,
+        "headline": f"{title} at {company}",
+        "company": company,
+        "title": title,
         "location": _pick(LOCATIONS, "location", slug),
         "profile_url": PROFILE_URL.format(slug),
         "connections": 50 + int(hash_share("connections", slug) * 450),
         "followers": 50 + int(hash_share("followers", slug) * 5000),
     }
+
+
+# --- search-profiles ---------------------------------------------------------------------------
+
+SEARCH_TOTAL_MAX = 180
+# A few of LinkedIn's geographic URN ids, so a search by place finds people there.
+GEO_PLACES = {
+    "103644278": ["New York, NY", "San Francisco, CA", "Austin, TX", "Chicago, IL"],  # United States
+    "101165590": ["London, England", "Manchester, England", "Edinburgh, Scotland"],  # United Kingdom
+    "101282230": ["Berlin, Germany", "Munich, Germany", "Hamburg, Germany"],  # Germany
+    "105015875": ["Paris, France", "Lyon, France"],  # France
+    "100364837": ["Lisbon, Portugal", "Porto, Portugal"],  # Portugal
+    "101174742": ["Toronto, Canada", "Vancouver, Canada"],  # Canada
+}
+
+
+def _as_typed(text: str) -> str:
+    """A filter's value as a name or company shows it: its words capitalised where typed lower."""
+    return " ".join(word if not word.islower() else word[:1].upper() + word[1:] for word in text.split())
+
+
+def _slug_part(text: str) -> str:
+    """A name as a slug spells it: lower case, its words (letters only) joined by hyphens."""
+    words = ["".join(char for char in word if char.isalpha()) for word in re.split(r"[\s-]+", text.lower())]
+    return "-".join(word for word in words if word) or "member"
+
+
+def search_query_key(task_input: dict[str, Any]) -> str:
+    """What makes two searches the same query: the filters, compared without case."""
+    parts = [f"{name}={str(task_input.get(name) or '').strip().lower()}" for name in
+             ("keywords", "title", "company", "first_name", "last_name")]
+    parts.append("geo=" + ",".join(sorted(task_input.get("geo_urn") or [])))
+    return "|".join(parts)
+
+
+def found_person(task_input: dict[str, Any], key: str, position: int) -> dict[str, Any]:
+    """The person at `position` (from 0) of the query's results: the filters' values where the
+    query gives them, the rest chosen by hash. Their slug names them, so fetch-profile of that
+    slug reports the same URN and names."""
+    seed = f"{key}#{position}"
+    first = _as_typed(str(task_input.get("first_name") or "")) or _pick(FIRST_NAMES, "first", seed)
+    last = _as_typed(str(task_input.get("last_name") or "")) or _pick(LAST_NAMES, "last", seed)
+    # A suffix with a digit, as LinkedIn gives a taken name: names_from_slug drops it.
+    suffix = f"{int(hash_share('suffix', seed) * 900) + 100}{hashlib.sha256(seed.encode()).hexdigest()[:3]}"
+    slug = f"{_slug_part(first)}-{_slug_part(last)}-{suffix}"
+    # fetch-profile reads the names back from the slug: the same, but for where it splits a
+    # name of several words ("Mary Ann Lee" is Mary, Ann Lee), which a slug cannot tell.
+    title = _as_typed(str(task_input.get("title") or "")) or _pick(TITLES, "title", seed)
+    company = _as_typed(str(task_input.get("company") or "")) or _pick(COMPANIES, "company", seed)
+    headline = f"{title} at {company}"
+    keywords = str(task_input.get("keywords") or "").strip()
+    if keywords and keywords.lower() not in f"{first} {last} {headline}".lower():
+        headline = f"{headline} · {keywords}"
+    geo = task_input.get("geo_urn") or []
+    places = [place for geo_id in geo for place in GEO_PLACES.get(geo_id, [f"Region {geo_id}"])]
+    return {
+        "profile_urn": member_urn(slug),
+        "profile_url": PROFILE_URL.format(slug),
+        "first_name": first,
+        "last_name": last,
+        "name": f"{first} {last}",
+        "headline": headline,
+        "company": company,
+        "title": title,
+        "location": _pick(places or LOCATIONS, "location", seed),
+    }
+
+
+def _search_profiles_output(task_input: dict[str, Any]) -> dict[str, Any]:
+    # [ours] OutX does not document this output; the shape below is the sandbox's choice.
+    # {"profiles": [{"profile_urn", "profile_url", "first_name", "last_name", "name", "headline",
+    #                "company", "title", "location"}], "total", "start", "count"}
+    key = search_query_key(task_input)
+    total = int(hash_share("total", key) * (SEARCH_TOTAL_MAX + 1))
+    start, count = task_input.get("start", 0), task_input.get("count", 25)
+    people = [found_person(task_input, key, position) for position in range(start, min(start + count, total))]
+    return {"profiles": people, "total": total, "start": start, "count": count}
 
 
 def accepts_invitation(profile_urn: str, team: SandboxSettings) -> bool:
@@ -146,6 +262,8 @@ def perform(task: SandboxTask) -> tuple[str, Any]:
             return done, fake_profile(task.task_input["profile_slug"])
         case SandboxTask.TaskType.FETCH_CONNECTIONS:
             return done, _fetch_connections_output(task.task_input, task.complete_after, team)
+        case SandboxTask.TaskType.SEARCH_PROFILES:
+            return done, _search_profiles_output(task.task_input)
         case SandboxTask.TaskType.SEND_MESSAGE:
             if is_connection(task.task_input["recipient_urn"], task.complete_after, team):
                 return done, {"sent": True}

@@ -135,6 +135,7 @@ class SandboxTask(models.Model):
         FETCH_PROFILE = "agent_fetch_profile"
         FETCH_CONNECTIONS = "agent_fetch_connections"
         SEND_MESSAGE = "agent_send_message"
+        SEARCH_PROFILES = "agent_search_profiles"
 
     class Status(models.TextChoices):
         PENDING = "pending"

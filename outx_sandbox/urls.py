@@ -13,4 +13,5 @@ urlpatterns = [
     path("linkedin-agent/fetch-profile", api.fetch_profile, name="fetch_profile"),
     path("linkedin-agent/fetch-connections", api.fetch_connections, name="fetch_connections"),
     path("linkedin-agent/send-message", api.send_message, name="send_message"),
+    path("linkedin-agent/search-profiles", api.search_profiles, name="search_profiles"),
 ]
