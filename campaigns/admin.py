@@ -1,6 +1,9 @@
 from django.contrib import admin
 
-from .models import Campaign, ConnectionRequest, Event, PendingUpload, ProfileLookup, Prospect, Sender
+from .models import (
+    Campaign, ConnectionRequest, DoNotContact, Event, PendingUpload, ProfileLookup, ProfileSearch, Prospect, SearchResult,
+    Sender, SenderConnection,
+)
 
 
 @admin.register(Prospect)
@@ -43,7 +46,10 @@ class ConnectionRequestAdmin(admin.ModelAdmin):
     search_fields = ["prospect__first_name", "prospect__last_name", "prospect__company", "note", "outx_task_id"]
     raw_id_fields = ["prospect", "campaign"]
     # The state changes only through ConnectionRequest.move_to, which records an Event.
-    readonly_fields = ["state", "sender", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at", "accepted_at"]
+    readonly_fields = [
+        "state", "sender", "outx_task_id", "task_output", "attempts", "poll_count", "submitted_at", "completed_at",
+        "accepted_at", "response", "responded_at", "responded_by",
+    ]
     inlines = [EventInline]
 
 
@@ -67,7 +73,7 @@ class SenderAdmin(admin.ModelAdmin):
     exclude = ["api_key_encrypted"]
     readonly_fields = [
         "state", "state_cause", "state_changed_at", "masked_key", "next_due_at", "worked_by", "worked_until",
-        "next_submission_at", "next_lookup_at", "connections_task_id", "connections_task_start",
+        "next_submission_at", "next_lookup_at", "next_search_at", "connections_task_id", "connections_task_start",
         "connections_next_poll_at", "connections_task_started_at", "retired_at",
     ]
     filter_horizontal = ["users"]
@@ -99,4 +105,49 @@ class PendingUploadAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SearchResultInline(admin.TabularInline):
+    model = SearchResult
+    fields = ["position", "first_name", "last_name", "headline", "company", "location", "profile_urn"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(ProfileSearch)
+class ProfileSearchAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "sender", "requested_by", "keywords", "title", "company", "start", "state", "submitted_at"]
+    list_filter = ["state"]
+    list_select_related = ["sender", "requested_by"]
+    # Moved only by the worker's lifecycle, which records an Event for every change.
+    readonly_fields = [
+        "state", "sender", "requested_by", "previous", "outx_task_id", "task_output", "attempts", "poll_count",
+        "submitted_at", "completed_at", "claimed_by", "claimed_at", "next_poll_at",
+    ]
+    inlines = [SearchResultInline, EventInline]
+
+
+@admin.register(DoNotContact)
+class DoNotContactAdmin(admin.ModelAdmin):
+    list_display = ["value", "kind", "reason", "added_by", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["added_by"]
+    search_fields = ["value", "reason", "profile_urn", "profile_url", "company_name"]
+    # Entries are added on the Do-not-contact page, which reads and normalises them.
+    readonly_fields = ["kind", "profile_urn", "profile_url", "company_name", "company_key", "added_by", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(SenderConnection)
+class SenderConnectionAdmin(admin.ModelAdmin):
+    list_display = ["profile_urn", "profile_url", "sender", "connected_at", "seen_at"]
+    list_filter = ["sender"]
+    search_fields = ["profile_urn", "profile_url"]
+    readonly_fields = ["sender", "profile_urn", "profile_url", "connected_at", "seen_at"]
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -39,7 +39,11 @@ class FollowUps(Kind):
 
     @staticmethod
     def queued():
-        return FollowUp.objects.filter(state=FollowUp.State.QUEUED, request__campaign__state=Campaign.State.ACTIVE)
+        # A follow-up to someone marked as having answered is cancelled by the mark; this keeps
+        # one queued in the same instant from going out.
+        return FollowUp.objects.filter(
+            state=FollowUp.State.QUEUED, request__campaign__state=Campaign.State.ACTIVE, request__response="",
+        )
 
     def post(self, client: outx.OutxClient, item: FollowUp) -> outx.TaskCreated:
         return client.send_message(item.request.prospect.profile_urn, item.message)
@@ -50,11 +54,12 @@ FOLLOW_UPS = FollowUps()
 
 def queue_due_followups(sender: Sender, now: dt.datetime) -> int:
     """Queue the sender's follow-ups whose delay after acceptance has passed; returns how many.
-    A follow-up goes out from the sender that invited."""
+    A follow-up goes out from the sender that invited; none to an invitee a person marked as
+    having replied or not interested (the conversation is under way, or unwelcome)."""
     accepted = (
         ConnectionRequest.objects.filter(
             sender=sender, state=ConnectionRequest.State.ACCEPTED, followup__isnull=True,
-            campaign__state=Campaign.State.ACTIVE,
+            campaign__state=Campaign.State.ACTIVE, response="",
         )
         .exclude(campaign__followup_template="")
         .select_related("campaign", "prospect")

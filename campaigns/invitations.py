@@ -3,7 +3,8 @@
 Pacing is the sender's: a daily and a rolling weekly cap, working hours, random spacing and
 OutX's hourly advice, shared by every campaign it sends for, with campaigns taking turns.
 Nobody with a pending, sent, accepted or uncertain invitation from any of our senders is
-invited again (and the database refuses it, should two senders race for one person).
+invited again (and the database refuses it, should two senders race for one person); nor
+anyone on the do-not-contact list, nor a connection of the sender, checked just before the POST.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import datetime as dt
 from django.db.models import F
 
 from . import outx, pacing
+from .donotcontact import blocked_reason, entry_blocking
 from .lifecycle import Kind, TickSummary
-from .models import Campaign, ConnectionRequest, Sender
+from .models import Campaign, ConnectionRequest, Sender, SenderConnection
 from .notes import check_note
 from .sending import submission_decision
 
@@ -44,6 +46,10 @@ class Invitations(Kind):
         """The sender's next fair request, skipping (with the reason) any that must not be sent."""
         while (request := next_fair_request(sender)) is not None:
             if skip_if_already_invited(request, summary):
+                continue
+            # Checked here, before the POST, and not only at import: an entry added or a
+            # connection seen after the prospect was queued still stops the invitation.
+            if skip_if_must_not_invite(request, sender, summary):
                 continue
             checked = check_note(request.note)
             if not checked.within_limit:
@@ -77,6 +83,23 @@ def skip_if_already_invited(request: ConnectionRequest, summary: TickSummary) ->
         ConnectionRequest.State.SKIPPED,
         f"Already invited{by} in campaign “{earlier.campaign.name}” ({earlier.get_state_display().lower()}).",
     )
+    summary.skipped += 1
+    return True
+
+
+def skip_if_must_not_invite(request: ConnectionRequest, sender: Sender, summary: TickSummary) -> bool:
+    """Skip `request` if its prospect is on the do-not-contact list, or already a connection of
+    the sender that would invite them, with the reason; returns whether it was skipped."""
+    entry = entry_blocking(request.prospect)
+    if entry is not None:
+        reason = blocked_reason(entry)
+    else:
+        connection = SenderConnection.objects.of_prospect_first(sender, request.prospect)
+        if connection is None:
+            return False
+        connection.sender = sender  # named in the reason: no query
+        reason = connection.skip_reason
+    request.move_to(ConnectionRequest.State.SKIPPED, reason)
     summary.skipped += 1
     return True
 

@@ -271,10 +271,10 @@ def test_export_streams_the_filtered_requests_as_csv(user_client, user, campaign
     assert rows == [
         ["Submitted at", "Completed at", "State", "Campaign", "First name", "Last name", "Company", "Title",
          "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
-         "Variant", "Accepted at", "Follow-up state", "Follow-up message", "Sender"],
+         "Variant", "Accepted at", "Follow-up state", "Follow-up message", "Sender", "Response", "Responded at"],
         ["2024-05-02 14:00:00+02:00", "2024-05-02 14:03:00+02:00", "Sent", "Q4 founders", "Ada", "Lovelace",
          "Analytical Engines", "Countess", rows[1][8], rows[1][9], "Hi Ada,\nlet us connect", "task-1", "",
-         "", "", "", "", account.name],
+         "", "", "", "", account.name, "", ""],
     ]
     assert rows[1][8].startswith("https://www.linkedin.com/in/review-")
     assert rows[1][9].startswith("urn:li:fsd_profile:ACoAAReview")

@@ -28,7 +28,7 @@ def account(always_open):
 
 
 def review_row(html: str, name: str) -> str:
-    return re.search(rf'<tr>\s*<td><a href="/review/\d+/">{name}</a>.*?</tr>', html, re.S).group(0)
+    return re.search(rf'<tr[^>]*>\s*<td><a href="/review/\d+/">{name}</a>.*?</tr>', html, re.S).group(0)
 
 
 def test_review_shows_each_invitations_follow_up(ada_client, ada, make_campaign, account):
@@ -132,10 +132,10 @@ def test_export_adds_variant_acceptance_and_follow_up(ada_client, ada, make_camp
     response = ada_client.get(reverse("review_export"))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
-    assert rows[0][-5:-1] == ["Variant", "Accepted at", "Follow-up state", "Follow-up message"]
+    assert rows[0][13:17] == ["Variant", "Accepted at", "Follow-up state", "Follow-up message"]
     by_name = {row[4]: row for row in rows[1:]}
-    assert by_name["Grace"][-5:-1] == ["B", "2024-05-03 10:30:00+02:00", "Sent", "'=HYPERLINK(\"x\") thanks"]
-    assert by_name["Alan"][-5:-1] == ["A", "", "", ""]
+    assert by_name["Grace"][13:17] == ["B", "2024-05-03 10:30:00+02:00", "Sent", "'=HYPERLINK(\"x\") thanks"]
+    assert by_name["Alan"][13:17] == ["A", "", "", ""]
 
 
 def test_review_queries_do_not_grow_with_follow_ups(ada_client, ada, make_campaign, account):

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HTMX_STOP_POLLING
 
 from .. import pacing
+from ..donotcontact import put_prospect
 from ..forms.campaigns import CampaignForm
 from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequest, FollowUp, RequestCounts, Sender
 from ..params import parse_page
@@ -98,7 +99,10 @@ def summarise(campaign: Campaign, senders: list[Sender], now: dt.datetime) -> Ca
         followups=Count("followup"),
         followups_changed=Max("followup__updated_at"),
         open_followups=Count("followup", filter=Q(followup__state__in=OPEN_FOLLOWUP_STATES)),
-        followups_to_come=Count("id", filter=Q(state=ConnectionRequest.State.ACCEPTED, followup__isnull=True)),
+        # A marked answer means no follow-up will ever be written (followups.queue_due_followups).
+        followups_to_come=Count(
+            "id", filter=Q(state=ConnectionRequest.State.ACCEPTED, followup__isnull=True, response="")
+        ),
     )
     seen = (
         campaign.state, campaign.updated_at,
@@ -498,3 +502,87 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
         return TemplateResponse(request, "campaigns/campaign_detail.html#request-row", context)
     (messages.success if changed else messages.error)(request, outcome)
     return HttpResponseRedirect(campaign_page_url(campaign, state_filter, page_number, sender_filter))
+
+
+# --- A person's marks on one invitation: the invitee's answer, and "do not contact" -----------------
+
+# Where a row's button was pressed, and so what to answer: the row again (htmx) or that page.
+ORIGINS = ("campaign", "review", "detail")
+
+
+def changeable_request(request: HttpRequest, pk: int) -> ConnectionRequest:
+    """The invitation, if the person may change its campaign (its owner, or an admin): 403 otherwise."""
+    row = get_object_or_404(
+        ConnectionRequest.objects.select_related("campaign__owner", "prospect", "sender", "followup"), pk=pk
+    )
+    if not row.campaign.can_be_changed_by(request.user):
+        raise PermissionDenied("Only the campaign's owner or an admin may change its invitations.")
+    return row
+
+
+def answer_row(request: HttpRequest, row: ConnectionRequest, outcome: str, changed: bool) -> HttpResponse:
+    """After a mark: the row, redrawn with the outcome, for htmx; otherwise a message and the
+    page the button was on."""
+    origin = request.POST.get("origin", "")
+    origin = origin if origin in ORIGINS else "campaign"
+    state_filter, page_number = listing_params(request.POST)
+    sender_filter = sender_param(request.POST)
+    if request.htmx and origin in ("campaign", "review"):
+        row = changeable_request(request, row.pk)  # afresh, its follow-up too
+        team = Sender.get()
+        now = timezone.now()
+        if origin == "review":
+            row.can_change = True
+            row.unanswered_too_long = ConnectionRequest.objects.old_unanswered(now).filter(pk=row.pk).exists()
+            context = {"connection_request": row, "account": team, "row_message": outcome}
+            return TemplateResponse(request, "campaigns/review.html#review-row", context)
+        campaign = row.campaign
+        explain_waiting([row], campaign, team, now)
+        context = {
+            "row": row, "campaign": campaign, "account": team, "now": now, "can_change": True,
+            "state_filter": state_filter, "sender_filter": sender_filter or "", "page_number": page_number,
+            "row_message": outcome, "show_variants": len(campaign.variants()) > 1,
+        }
+        return TemplateResponse(request, "campaigns/campaign_detail.html#request-row", context)
+    (messages.success if changed else messages.error)(request, outcome)
+    if origin == "detail":
+        return HttpResponseRedirect(reverse("request_detail", args=[row.pk]))
+    if origin == "review":
+        query = request.POST.get("review_query", "")
+        # Only a query string of the review itself: never a redirect elsewhere.
+        return HttpResponseRedirect(reverse("review") + ("?" + query if query and "/" not in query and "\\" not in query else ""))
+    return HttpResponseRedirect(campaign_page_url(row.campaign, state_filter, page_number, sender_filter))
+
+
+@require_POST
+def request_response(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark what the invitee answered on LinkedIn: `response` is "replied", "not_interested",
+    or "" to clear the mark. OutX cannot read the inbox, so a person tells us."""
+    row = changeable_request(request, pk)
+    response = request.POST.get("response", "")
+    try:
+        changed = row.mark_response(response, request.user)
+    except ValueError as refusal:
+        return answer_row(request, row, str(refusal), False)
+    if not changed:
+        return answer_row(request, row, f"Nothing changed: the invitation to {row.prospect} was changed meanwhile.", False)
+    if not response:
+        outcome = f"Mark cleared: {row.prospect}."
+    else:
+        outcome = f"Marked “{ConnectionRequest.Response(response).label}”: {row.prospect}."
+        if response == ConnectionRequest.Response.NOT_INTERESTED:
+            outcome += " They are on the do-not-contact list now."
+    return answer_row(request, row, outcome, True)
+
+
+@require_POST
+def request_do_not_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put the invitation's prospect on the do-not-contact list, with the reason given or one
+    naming the campaign and the person; their queued invitations are skipped at once."""
+    row = changeable_request(request, pk)
+    reason = " ".join(request.POST.get("reason", "").split())[:500]
+    if not reason:
+        reason = f"Added from campaign “{row.campaign.name}” by {request.user.get_username()}."
+    _, added = put_prospect(row.prospect, request.user, reason)
+    outcome = f"{row.prospect} is on the do-not-contact list {'now' if added else 'already'}."
+    return answer_row(request, row, outcome, True)

@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ..donotcontact import entry_blocking
 from ..forms.review import ReviewFilterForm
 from ..models import ConnectionRequest, Sender
 from ..params import parse_page
@@ -39,7 +40,14 @@ EXPORT_COLUMNS = [
     "Title", "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
     "Variant", "Accepted at", "Follow-up state", "Follow-up message",
     # New columns go last, so that a sheet or script reading the export by position still works.
-    "Sender",
+    "Sender", "Response", "Responded at",
+]
+# The answer filter (?response=): what a person marked on the invitations.
+RESPONSE_FILTERS = [
+    ("", "Any answer or none"),
+    *ConnectionRequest.Response.choices,
+    ("any", "Replied or not interested"),
+    ("none", "Not marked"),
 ]
 
 
@@ -50,7 +58,21 @@ def filtered_requests(request: HttpRequest, team: Sender) -> tuple[ReviewFilterF
     form.is_valid()  # errors are shown; the valid filters still apply
     # A follow-up is one to one with its invitation: joined, it costs no query per row.
     requests = ConnectionRequest.objects.select_related("prospect", "campaign", "followup", "sender")
-    return form, form.filter_requests(requests)
+    return form, by_response(form.filter_requests(requests), response_filter(request))
+
+
+def response_filter(request: HttpRequest) -> str:
+    """The answer filter asked for; "" (all) when it is none of RESPONSE_FILTERS."""
+    value = request.GET.get("response", "")
+    return value if value in dict(RESPONSE_FILTERS) else ""
+
+
+def by_response(requests: QuerySet, value: str) -> QuerySet:
+    if value == "any":
+        return requests.exclude(response="")
+    if value == "none":
+        return requests.filter(response="")
+    return requests.filter(response=value) if value else requests
 
 
 @require_GET
@@ -60,8 +82,12 @@ def review(request: HttpRequest) -> TemplateResponse:
     unanswered = ConnectionRequest.objects.old_unanswered().filter(pk=OuterRef("pk"))
     requests = requests.annotate(unanswered_too_long=Exists(unanswered))
     page = Paginator(requests, PAGE_SIZE).get_page(parse_page(request.GET.get("page")))
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        row.can_change = row.campaign.can_be_changed_by(request.user)  # the owner is an id: no query
     context = {
         "form": form, "page": page, "account": team,
+        "response_filters": RESPONSE_FILTERS, "response_filter": response_filter(request),
         "unanswered_count": ConnectionRequest.objects.old_unanswered().count(),
         "unanswered_filter_on": bool(getattr(form, "cleaned_data", {}).get("old_unanswered")),
     }
@@ -71,10 +97,12 @@ def review(request: HttpRequest) -> TemplateResponse:
 @require_GET
 def request_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     connection_request = get_object_or_404(
-        ConnectionRequest.objects.select_related("prospect", "campaign", "followup", "sender"), pk=pk
+        ConnectionRequest.objects.select_related("prospect", "campaign", "followup", "sender", "responded_by"), pk=pk
     )
     followup = getattr(connection_request, "followup", None)  # None when it has none
     context = {
+        "can_change": connection_request.campaign.can_be_changed_by(request.user),
+        "blocking_entry": entry_blocking(connection_request.prospect),
         "connection_request": connection_request,
         "prospect": connection_request.prospect,
         # Oldest first, by Event's ordering; the follow-up's own events are shown with it.
@@ -143,6 +171,8 @@ def export_row(connection_request: ConnectionRequest, time_zone: zoneinfo.ZoneIn
         followup.get_state_display() if followup else "",
         followup.message if followup else "",
         connection_request.sender.name if connection_request.sender else "",
+        connection_request.get_response_display() if connection_request.response else "",
+        local_time(connection_request.responded_at, time_zone),
     ]
     return [spreadsheet_safe(cell) for cell in cells]
 
