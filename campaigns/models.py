@@ -23,7 +23,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -278,6 +278,17 @@ class Prospect(models.Model):
 
 
 class CampaignQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CampaignQuerySet:
+        """The campaigns `user` may look at: every one, for any active user logged in (the pages
+        and the JSON API alike); only the owner or an admin changes one (`can_be_changed_by`)."""
+        return self if user.is_authenticated and user.is_active else self.none()
+
+    def changeable_by(self, user) -> CampaignQuerySet:
+        """The campaigns `user` may change (`Campaign.can_be_changed_by`), as one query."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        return self if user.is_staff else self.filter(owner=user)
+
     def with_request_counts(self) -> CampaignQuerySet:
         """Each campaign with its requests counted per state in the same query, read through
         `campaign.request_counts`. Order it explicitly: an aggregate drops Meta.ordering."""
@@ -406,6 +417,12 @@ class Campaign(models.Model):
                 self.launched_at = now
             self.paused_cause = fit(paused_cause, Campaign, "paused_cause") if new_state == self.State.PAUSED else ""
             self.save(update_fields=["state", "launched_at", "paused_cause", "brake_released_count", "updated_at"])
+            if new_state == self.State.PAUSED and self.paused_cause:
+                # A paused_cause means the campaign paused itself, and only the safety brake does
+                # (a person's pause passes none). The outbox writes in this same transaction.
+                from webhooks.outbox import campaign_paused_by_brake  # lazily: webhooks imports this module
+
+                campaign_paused_by_brake(self, self.paused_cause, now)
         if new_state == self.State.ACTIVE:
             Sender.objects.filter(campaigns=self).wake(now)  # its next invitation need not wait a minute
 
@@ -979,6 +996,10 @@ class OutxTask(models.Model):
     def event_links(self) -> dict:
         raise NotImplementedError
 
+    def on_moved(self, new_state: str, cause: str, at: dt.datetime, fields: dict) -> None:
+        """What else a move does, inside its transaction, before this object holds the new
+        state and `fields`: the webhooks' outbox for the kinds a CRM hears about."""
+
     def move_to(self, new_state: str, cause: str, **fields) -> bool:
         """Move from the state this object holds to `new_state`, recording why.
 
@@ -995,6 +1016,7 @@ class OutxTask(models.Model):
             if not changed:
                 return False
             Event.objects.create(from_state=self.state, to_state=new_state, cause=cause, at=now, **self.event_links())
+            self.on_moved(new_state, cause, now, fields)
         self.state = new_state
         self.updated_at = now
         for name, value in fields.items():
@@ -1044,6 +1066,11 @@ SUBMIT_RULES = (
 
 
 class ConnectionRequestQuerySet(OutxTaskQuerySet):
+    def visible_to(self, user) -> ConnectionRequestQuerySet:
+        """The invitations `user` may look at: as for campaigns (`CampaignQuerySet.visible_to`),
+        every one, for any active user logged in; Review shows them all."""
+        return self if user.is_authenticated and user.is_active else self.none()
+
     def submittable(self) -> ConnectionRequestQuerySet:
         """Queued invitations that meet every SUBMIT_RULES condition; pacing decides when."""
         return self.filter(Q(state=RequestState.QUEUED), *(rule.condition for rule in SUBMIT_RULES))
@@ -1152,6 +1179,11 @@ class ConnectionRequest(OutxTask):
     def event_links(self) -> dict:
         return {"connection_request": self, "campaign_id": self.campaign_id}
 
+    def on_moved(self, new_state: str, cause: str, at: dt.datetime, fields: dict) -> None:
+        from webhooks.outbox import invitation_moved  # lazily: webhooks imports this module
+
+        invitation_moved(self, new_state, cause, at, fields)
+
     # --- Why it is not moving, in words for the campaign page --------------------------------
 
     def why_waiting(self, account: Sender, now: dt.datetime, account_reason: Callable[[], str]) -> str:
@@ -1220,6 +1252,89 @@ class ConnectionRequest(OutxTask):
         """Take a queued request out before it is submitted."""
         return self.move_to(RequestState.SKIPPED, f"Removed by {user.get_username()} before submission.")
 
+    # --- What the invitee answered, as a person marks it ----------------------------------
+
+    # An invitation that went out, or may have: only then can its invitee have answered.
+    MARKABLE_STATES = frozenset({State.PENDING, State.SENT, State.ACCEPTED, State.UNCERTAIN})
+
+    @property
+    def may_be_marked(self) -> bool:
+        """Whether a person may mark what the invitee answered (Replied, Not interested)."""
+        return self.state in self.MARKABLE_STATES
+
+    def response_refusal(self, response: str) -> str:
+        """Why this invitation cannot be given the mark `response` ("" clears it) now; "" if it can."""
+        if response and response not in Response.values:
+            return f"“{response[:40]}” is not a mark: choose Replied or Not interested."
+        if not response:
+            return "" if self.response else "This invitation has no mark to clear."
+        label = Response(response).label
+        if self.response == response:
+            return f"This invitation is already marked “{label}”."
+        if self.state not in self.MARKABLE_STATES:
+            return (
+                f"Only an invitation that went out can be marked “{label}”: this one is "
+                f"{self.get_state_display().lower()}. To keep this person from being invited, use Do not contact."
+            )
+        return ""
+
+    def mark_response(self, response: str, user) -> bool:
+        """Record what the invitee answered on LinkedIn, as `user` saw it there ("" clears the
+        mark): OutX cannot read the inbox. An Event names who marked what; a follow-up not yet
+        submitted is cancelled (either answer makes it pointless or unwelcome); "not
+        interested" also puts the person on the do-not-contact list. Raises ValueError with
+        `response_refusal`; returns False, changing nothing, if someone else changed the mark
+        or the state meanwhile. Clearing a mark brings back neither the follow-up nor removes
+        the do-not-contact entry."""
+        refusal = self.response_refusal(response)
+        if refusal:
+            raise ValueError(refusal)
+        now, username = timezone.now(), user.get_username()
+        with transaction.atomic():
+            changed = ConnectionRequest.objects.filter(
+                pk=self.pk, state__in=self.MARKABLE_STATES if response else self.State.values, response=self.response
+            ).update(
+                response=response, responded_at=now if response else None,
+                responded_by=user if response else None, updated_at=now,
+            )
+            if not changed:
+                return False
+            if response:
+                label = Response(response).label
+                cause = f"Marked “{label}” by {username}."
+            else:
+                label = Response(self.response).label
+                cause = f"Mark “{label}” cleared by {username} (a cancelled follow-up stays cancelled)."
+            Event.objects.create(
+                from_state=self.state, to_state=response or "unmarked", cause=cause, at=now, **self.event_links()
+            )
+            self.response, self.responded_at, self.updated_at = response, now if response else None, now
+            self.responded_by = user if response else None
+            if response:
+                self.cancel_followup(f"Follow-up: not sent, {self.prospect} was marked “{label}” by {username}.")
+            if response == Response.NOT_INTERESTED:
+                from .donotcontact import add_prospect  # it imports this module
+
+                add_prospect(
+                    self.prospect, user, f"Not interested (marked by {username} on the invitation in “{self.campaign.name}”).",
+                )
+        return True
+
+    def cancel_followup(self, cause: str) -> bool:
+        """Skip this invitation's follow-up if it is still queued; one already submitted is
+        beyond recall. One not written yet (the campaign has a follow-up message) is recorded
+        as skipped now, so that nothing waits to write it. Returns whether one was cancelled."""
+        followup = FollowUp.objects.filter(request_id=self.pk).first()
+        if followup is None and self.campaign.followup_template:
+            try:
+                with transaction.atomic():
+                    followup = FollowUp.objects.create(request=self, message="", state=TaskState.SKIPPED)
+                    Event.objects.create(from_state="", to_state=TaskState.SKIPPED, cause=cause, **followup.event_links())
+                return True
+            except IntegrityError:  # the worker wrote it just now
+                followup = FollowUp.objects.filter(request_id=self.pk).first()
+        return followup is not None and followup.state == TaskState.QUEUED and followup.move_to(TaskState.SKIPPED, cause)
+
 
 class FollowUp(OutxTask):
     """The message sent to an invitee after they accepted: once, never twice."""
@@ -1239,6 +1354,11 @@ class FollowUp(OutxTask):
 
     def event_links(self) -> dict:
         return {"followup": self, "connection_request_id": self.request_id}
+
+    def on_moved(self, new_state: str, cause: str, at: dt.datetime, fields: dict) -> None:
+        from webhooks.outbox import followup_moved  # lazily: webhooks imports this module
+
+        followup_moved(self, new_state, cause, at, fields)
 
 
 class ProfileLookup(OutxTask):
@@ -1305,6 +1425,28 @@ class ProfileSearch(OutxTask):
 
     def event_links(self) -> dict:
         return {"profile_search": self}
+
+    def filters(self) -> dict:
+        """The filters as the OutX client takes them (OutxClient.search_profiles)."""
+        return {
+            "keywords": self.keywords, "title": self.title, "company": self.company,
+            "first_name": self.first_name, "last_name": self.last_name, "geo_urns": list(self.geo_urns or []),
+        }
+
+    def filters_as_stored(self) -> dict:
+        """The filter fields, to make another search of the same query (its next page)."""
+        return {name: getattr(self, name) for name in self.FILTERS}
+
+    def described_filters(self) -> list[tuple[str, str]]:
+        """The filters that have a value, as a page lists them."""
+        shown = [(self._meta.get_field(name).verbose_name.capitalize(), getattr(self, name)) for name in self.FILTERS[:5]]
+        if self.geo_urns:
+            shown.append(("Places", ", ".join(f"urn:li:geo:{geo}" for geo in self.geo_urns)))
+        return [(label, value) for label, value in shown if value]
+
+    def may_be_seen_by(self, user) -> bool:
+        """Only the person who ran the search, or an admin, sees it and its results."""
+        return user.is_authenticated and (user.is_staff or self.requested_by_id == user.pk)
 
 
 class SearchResult(models.Model):
@@ -1385,9 +1527,31 @@ class DoNotContact(models.Model):
         return self.value
 
 
+class SenderConnectionQuerySet(models.QuerySet):
+    def matching(self, *, urns: Iterable[str] = (), urls: Iterable[str] = ()) -> SenderConnectionQuerySet:
+        """Connections naming any of these profiles, by URN or by URL."""
+        urns, urls = [u for u in urns if u], [u for u in urls if u]
+        condition = Q(pk__in=[])
+        if urns:
+            condition |= Q(profile_urn__in=urns)
+        if urls:
+            condition |= Q(profile_url__in=urls)
+        return self.filter(condition)
+
+    def of_prospect(self, sender: Sender | int, prospect: Prospect) -> SenderConnectionQuerySet:
+        """`sender`'s connections that are this prospect (by URN or URL): the rule that keeps
+        a sender from inviting someone it is already connected to, for the worker and pages."""
+        return self.filter(sender=sender).matching(urns=[prospect.profile_urn or ""], urls=[prospect.profile_url or ""])
+
+    def of_prospect_first(self, sender: Sender | int, prospect: Prospect) -> SenderConnection | None:
+        return self.of_prospect(sender, prospect).order_by("seen_at", "pk").first()
+
+
 class SenderConnection(models.Model):
     """A 1st-degree connection of a sender's LinkedIn account, as its connections reads saw it
     (campaigns/acceptance.py): nobody already connected to a sender is invited from it."""
+
+    objects = SenderConnectionQuerySet.as_manager()
 
     sender = models.ForeignKey("Sender", on_delete=models.CASCADE, related_name="connections")
     profile_urn = models.CharField("profile URN", max_length=150, null=True, blank=True)
@@ -1410,6 +1574,11 @@ class SenderConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile_urn or self.profile_url} (connection of {self.sender})"
+
+    @property
+    def skip_reason(self) -> str:
+        """Why an invitation from this connection's sender to this person is skipped."""
+        return f"Already a connection of {self.sender.name} (seen in its LinkedIn connections on {self.seen_at:%Y-%m-%d})."
 
 
 class Weekday(models.IntegerChoices):
