@@ -81,6 +81,11 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "campaigns",
+    # The JSON API (api/, docs/api.md); "ninja" serves its docs page's own Swagger UI files.
+    "ninja",
+    "api",
+    # Webhooks to a CRM (docs/webhooks.md).
+    "webhooks",
 ]
 
 # The OutX sandbox is a stand-in for OutX, in its own app. Off unless asked for: on by default
@@ -297,6 +302,28 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- The cache ----------------------------------------------------------------------------
+# The JSON API's rate limits count requests here. With REDIS_URL, in Redis, shared by every web
+# process; without, in each process's memory, so each process counts its own (docs/api.md).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Webhooks (docs/webhooks.md) ----------------------------------------------------------
+# This site's own address as its users reach it: webhook events link to its pages with it.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/") or f"http://127.0.0.1:{PORT}"
+# Webhook URLs that resolve to loopback, private or link-local addresses are refused in
+# production (SSRF, webhooks/ssrf.py); development and tests may post to a local receiver.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", DEBUG)
+
+# --- The JSON API (docs/api.md) -----------------------------------------------------------
+# Requests per token: reads (GET) and writes (POST) counted apart, as "count/period".
+API_RATE_LIMITS = {
+    "read": os.environ.get("API_READ_RATE", "120/min"),
+    "write": os.environ.get("API_WRITE_RATE", "30/min"),
+}
 
 LOGGING = {
     "version": 1,

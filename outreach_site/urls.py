@@ -18,7 +18,10 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("webhooks/", include("webhooks.urls")),
     path("", include("campaigns.urls")),
+    # The account page (API tokens) and the JSON API at /api/v1/ (docs/api.md).
+    path("", include("api.urls")),
 ]
 
 if settings.OUTX_SANDBOX:

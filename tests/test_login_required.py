@@ -1,4 +1,5 @@
-"""Every page needs a login, except the login pages and the sandbox's API (it wants an API key).
+"""Every page needs a login, except the login pages, the sandbox's API (it wants an API key)
+and the site's JSON API (it wants a personal token: 401 without one, never the login page).
 
 The URL conf is walked as Django resolves it, includes and all, so a page added later is
 checked without anyone remembering to list it here.
@@ -15,6 +16,10 @@ from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 SANDBOX_API_PREFIX = "/outx-sandbox/linkedin-agent/"
+API_PREFIX = "/api/v1/"
+# The JSON API's own pages stay behind the login, as part of the site: its docs and schema,
+# and the bare root (a 404 naming the docs).
+API_SITE_PAGES = {API_PREFIX, API_PREFIX + "openapi.json", API_PREFIX + "docs"}
 
 
 # --- Walking the URL conf -------------------------------------------------------------------
@@ -91,15 +96,21 @@ def is_sandbox_api(url: str) -> bool:
     return url.startswith(SANDBOX_API_PREFIX)
 
 
+def is_token_api(url: str) -> bool:
+    return url.startswith(API_PREFIX) and url not in API_SITE_PAGES
+
+
 PAGES = all_pages()
-PRIVATE = [url for url, _ in PAGES if not is_login_page(url) and not is_sandbox_api(url)]
+PRIVATE = [url for url, _ in PAGES if not is_login_page(url) and not is_sandbox_api(url) and not is_token_api(url)]
 SANDBOX_API = [url for url, _ in PAGES if is_sandbox_api(url)]
+TOKEN_API = [url for url, _ in PAGES if is_token_api(url)]
 
 
 def test_the_walk_reaches_every_part_of_the_site():
     urls = {url for url, _ in PAGES}
     assert {reverse("home"), reverse("login"), reverse("logout"), reverse("admin:index")} <= urls
     assert reverse("admin:campaigns_connectionrequest_change", args=["x"]) in urls
+    assert {reverse("account"), API_PREFIX + "campaigns", API_PREFIX + "docs"} <= urls
     if settings.OUTX_SANDBOX:
         # Only so this test sees the sandbox's include; its pages are checked below.
         assert "/outx-sandbox/" in urls
@@ -111,9 +122,10 @@ def test_each_built_url_reaches_its_own_view(url, pattern):
     assert resolve(url).func is pattern.callback, f"{url} reaches another view than {pattern}"
 
 
-def test_only_the_login_pages_and_the_sandbox_api_skip_the_login():
+def test_only_the_login_pages_and_the_apis_skip_the_login():
     public = {url for url, pattern in PAGES if getattr(pattern.callback, "login_required", True) is False}
-    assert public == {reverse("login"), reverse("admin:login"), *SANDBOX_API}
+    assert public == {reverse("login"), reverse("admin:login"), *SANDBOX_API, *TOKEN_API}
+    assert len(TOKEN_API) >= 4
 
 
 @pytest.mark.django_db
@@ -141,6 +153,21 @@ def test_sandbox_api_answers_401_json_without_a_key(client, url):
     assert response.status_code == 401, f"{url} answered {response.status_code}"
     assert response["Content-Type"].startswith("application/json")
     assert set(response.json()) == {"error"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", TOKEN_API)
+def test_json_api_answers_401_json_without_a_token(client, django_user_model, url):
+    # A logged-in session is no token either: the API takes none (api/auth.py says why).
+    client.force_login(django_user_model.objects.create_user("maria"))
+    for anyone in (client, type(client)()):
+        response = anyone.get(url)
+        if response.status_code == 405:  # a POST endpoint
+            response = anyone.post(url, data={}, content_type="application/json")
+
+        assert response.status_code == 401, f"{url} answered {response.status_code}"
+        assert response["Content-Type"].startswith("application/json")
+        assert set(response.json()) == {"detail"}
 
 
 @pytest.mark.django_db
