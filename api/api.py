@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -53,6 +54,9 @@ class OutreachAPI(NinjaAPI):
             routes.add(str(pattern.pattern))
             if isinstance(pattern, URLPattern) and pattern.name not in SITE_VIEWS:
                 login_not_required(pattern.callback)
+            elif isinstance(pattern, URLPattern):
+                # The docs and the schema are read, never posted to (ninja answers any method).
+                pattern.callback = require_GET(pattern.callback)
             urls.append(pattern)
         return urls
 

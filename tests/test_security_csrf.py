@@ -18,6 +18,7 @@ from tests.test_security_escaping import Markup
 from tests.test_security_permissions import (
     CASE_IDS,
     CASES,
+    API_POSTS,
     SANDBOX_API_POSTS,
     build_world,
     concrete_url,
@@ -76,8 +77,9 @@ def test_every_post_without_the_token_is_refused(world):
         url = concrete_url(sample, world)
         for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
             response = world.staff_client.post(url, {"name": "x", "action": "pause"}, **headers)
-            if name in SANDBOX_API_POSTS:
-                # The sandbox's OutX API is for servers: exempt from CSRF, it wants its API key.
+            if name in SANDBOX_API_POSTS | API_POSTS:
+                # The sandbox's OutX API and our JSON API are for servers: exempt from CSRF,
+                # they want an API key or token, never the session's cookie.
                 assert response.status_code == 401, url
             else:
                 assert response.status_code == 403, f"{url} answered {response.status_code}"

@@ -26,7 +26,11 @@ from django.utils.html import escape
 
 from campaigns import importing, outx
 from campaigns.importing import MAX_CSV_BYTES, MAX_CSV_COLUMNS, MAX_CSV_ROWS, read_csv
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
+from api.models import ApiToken
+from campaigns.models import (
+    Campaign, ConnectionRequest, DoNotContact, Event, ProfileSearch, Prospect, SearchResult, Sender, TaskState,
+)
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '" onmouseover="alert(1)'
@@ -155,7 +159,39 @@ def campaign(db):
         status=SandboxTask.Status.COMPLETED, task_output={"sent": True}, created_at=now, complete_after=now,
     )
     Delivery.objects.create(task=task, profile_urn=URN.format(1), note=f"Hi F{PAYLOAD}\n{PAYLOAD}", delivered_at=now)
+
+    # Issue 12: what a person types into the do-not-contact list, a webhook and a token's name,
+    # what OutX's search answers, and what a webhook's receiver answers.
+    DoNotContact.objects.create(
+        kind=DoNotContact.Kind.COMPANY, value=PAYLOAD, company_name=PAYLOAD, company_key="payload", reason=PAYLOAD,
+        added_by=owner,
+    )
+    search = ProfileSearch.objects.create(
+        sender=account, requested_by=owner, keywords=PAYLOAD, title=PAYLOAD, state=TaskState.SENT,
+        task_output={"total": 1, "note": PAYLOAD},
+    )
+    SearchResult.objects.create(
+        search=search, position=0, profile_urn=URN.format(7), first_name=f"F{PAYLOAD}", last_name=f"L{PAYLOAD}",
+        headline=PAYLOAD, company=PAYLOAD, title=PAYLOAD, location=PAYLOAD,
+    )
+    endpoint = WebhookEndpoint(url=f"https://hooks.example.com/{PAYLOAD}", description=PAYLOAD, events=["invitation.sent"])
+    endpoint.set_new_secret()
+    endpoint.save()
+    message = WebhookMessage.objects.create(type="invitation.sent", payload={"type": "invitation.sent", "data": {}})
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, message=message, state=WebhookDelivery.State.FAILED, attempt_count=1, last_error=PAYLOAD,
+    )
+    WebhookAttempt.objects.create(delivery=delivery, at=now, status_code=500, error=PAYLOAD)
+    ApiToken.issue(User.objects.get(username="root"), PAYLOAD, 30)
     return campaign
+
+
+def the_search() -> ProfileSearch:
+    return ProfileSearch.objects.get()
+
+
+def the_endpoint() -> WebhookEndpoint:
+    return WebhookEndpoint.objects.get()
 
 
 def sent_request(campaign: Campaign) -> ConnectionRequest:
@@ -183,6 +219,14 @@ PAGES = {
     "admin deliveries": lambda c: reverse("admin:outx_sandbox_delivery_changelist"),
     "admin prospect form": lambda c: reverse("admin:campaigns_prospect_change", args=[sent_request(c).prospect_id]),
     "admin request form": lambda c: reverse("admin:campaigns_connectionrequest_change", args=[sent_request(c).pk]),
+    "do-not-contact list": lambda c: reverse("do_not_contact"),
+    "search page": lambda c: reverse("search_detail", args=[the_search().pk]),
+    "search status": lambda c: reverse("search_status", args=[the_search().pk]),
+    "webhooks": lambda c: reverse("webhook_list"),
+    "webhook page": lambda c: reverse("webhook_detail", args=[the_endpoint().pk]),
+    "account": lambda c: reverse("account"),
+    "admin do-not-contact": lambda c: reverse("admin:campaigns_donotcontact_changelist"),
+    "admin searches": lambda c: reverse("admin:campaigns_profilesearch_change", args=[the_search().pk]),
 }
 
 
@@ -367,7 +411,47 @@ def test_the_review_export_is_the_only_csv_the_site_serves(db, settings):
         if "csv" in content_type or "attachment" in response.get("Content-Disposition", ""):
             downloads.add(response.wsgi_request.resolver_match.view_name)
 
-    assert downloads == {"review_export"}
+    assert downloads == {"review_export", "do_not_contact_export"}
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS, ids=repr)
+def test_the_do_not_contact_export_neutralises_formulas(staff_client, db, start):
+    formula = f"{start}HYPERLINK(\"https://evil.example\",\"x\")"
+    DoNotContact.objects.create(
+        kind=DoNotContact.Kind.COMPANY, value=f"{formula} value", company_name="x", company_key="x",
+        reason=f"{formula} reason",
+    )
+
+    response = staff_client.get(reverse("do_not_contact_export"))
+    text = b"".join(response.streaming_content if response.streaming else [response.content]).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+
+    assert not [cell for cell in row if cell.startswith(tuple(FORMULA_STARTS))]
+    assert f"'{start}HYPERLINK(" in "".join(row)
+
+
+def test_the_api_answers_untrusted_text_as_json_never_as_a_page(staff_client, campaign):
+    """The JSON API's answers are application/json: a payload in them is data, not markup."""
+    from api.models import ApiToken
+
+    _, raw = ApiToken.issue(User.objects.get(username="root"), "escape", 30)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    for url in (reverse("api:campaigns"), reverse("api:invitations"), reverse("api:do_not_contact")):
+        response = staff_client.get(url, **auth)
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/json"), url
+        assert any(PAYLOAD in text for text in strings_in(response.json())), url
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def strings_in(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
 
 
 # --- Import limits ----------------------------------------------------------------------------

@@ -28,7 +28,12 @@ from campaigns.forms.campaigns import CampaignForm
 from campaigns import outx
 from campaigns.forms.senders import SenderForm
 from campaigns.importing import read_csv
-from campaigns.models import Campaign, ConnectionRequest, FollowUp, PendingUpload, Prospect, Sender
+from api.models import ApiToken
+from campaigns.models import (
+    Campaign, ConnectionRequest, DoNotContact, FollowUp, PendingUpload, ProfileSearch, Prospect, SearchResult, Sender,
+    TaskState,
+)
+from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from tests.test_login_required import all_pages
 
 URN = "urn:li:fsd_profile:ACoAASecurity{}"
@@ -41,11 +46,17 @@ SANDBOX_API_POSTS = {
     "outx_sandbox:fetch_profile",
     "outx_sandbox:fetch_connections",
     "outx_sandbox:send_message",
+    "outx_sandbox:search_profiles",
 }
-# Django's own views that act only on the requester: their session or their own password.
-OWN_ACCOUNT = {"login", "logout", "password_change"}
-# The one product exception: any logged-in user may create a campaign, which is then theirs.
-CREATES_OWN = {"campaign_create"}
+# The JSON API: reached with a user's API token, not a session (so exempt from CSRF); without
+# one it answers 401. tests/test_api.py walks its permissions, token by token.
+API_POSTS = {"api:campaign_prospects", "api:do_not_contact"}
+# Django's own views that act only on the requester: their session or their own password; and
+# the user's own API tokens (a token's revoke is 404 to anyone but its owner, below).
+OWN_ACCOUNT = {"login", "logout", "password_change", "api_token_create"}
+# What any logged-in user may create, which is then theirs: a campaign, a search (on a sender
+# they may use, below), and entries on the team's do-not-contact list (only admins remove them).
+CREATES_OWN = {"campaign_create", "search", "do_not_contact_add", "do_not_contact_import"}
 
 
 # --- The world: three users, campaigns in each state, an upload waiting, the sandbox's log ----
@@ -72,6 +83,11 @@ class World:
     accepted_too: ConnectionRequest  # likewise
     owner_token: str  # the key of a CSV upload of the owner's waiting, for the draft campaign
     intruders_token: str  # the intruder's own upload, for their own campaign
+    entry: DoNotContact  # on the do-not-contact list, added by the owner
+    search: ProfileSearch  # the owner's, finished, with two results and more pages
+    api_token: ApiToken  # the owner's
+    endpoint: WebhookEndpoint  # an admin's, with one failed delivery
+    delivery: WebhookDelivery
 
     def client_for(self, who: str) -> Client:
         return {"owner": self.owner_client, "staff": self.staff_client, "intruder": self.intruder_client}[who]
@@ -140,7 +156,28 @@ def build_world(**client_options) -> World:
         )
         Delivery.objects.create(task=task, profile_urn=URN.format(9), note="Hi", delivered_at=now)
 
+    entry = DoNotContact.objects.create(
+        kind=DoNotContact.Kind.COMPANY, value="Globex", company_name="Globex", company_key="globex",
+        reason="Customer", added_by=owner,
+    )
+    search = ProfileSearch.objects.create(
+        sender=account, requested_by=owner, company="Initech", count=2, state=TaskState.SENT, task_output={"total": 10},
+    )
+    for position in (0, 1):
+        SearchResult.objects.create(
+            search=search, position=position, profile_urn=URN.format(50 + position), first_name=f"Found{position}",
+        )
+    api_token, _ = ApiToken.issue(owner, "Zapier", 30)
+    endpoint = WebhookEndpoint(url="https://hooks.example.com/crm", events=[EventType.values[0]], created_by=staff)
+    endpoint.set_new_secret()
+    endpoint.save()
+    message = WebhookMessage.objects.create(type=EventType.values[0], payload={"type": EventType.values[0], "data": {}})
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, message=message, state=WebhookDelivery.State.FAILED, attempt_count=8,
+    )
+
     return World(
+        entry=entry, search=search, api_token=api_token, endpoint=endpoint, delivery=delivery,
         owner=owner, intruder=intruder, staff=staff,
         owner_client=clients["ada"], intruder_client=clients["mallory"], staff_client=clients["root"],
         account=account, spare=spare, draft=draft, active=active, paused=paused, intruders_campaign=intruders_campaign,
@@ -152,12 +189,17 @@ def build_world(**client_options) -> World:
 
 def snapshot() -> dict[str, list[dict]]:
     """Every row of the product's and the sandbox's tables, and the users."""
-    models = [*apps.get_app_config("campaigns").get_models(), User]
+    models = [
+        *apps.get_app_config("campaigns").get_models(), *apps.get_app_config("webhooks").get_models(),
+        *apps.get_app_config("api").get_models(), User,
+    ]
     if apps.is_installed("outx_sandbox"):
         models += apps.get_app_config("outx_sandbox").get_models()
     rows = {model._meta.label: list(model._default_manager.order_by("pk").values()) for model in models}
     for user in rows["auth.User"]:
         del user["last_login"]  # each test login sets it
+    for token in rows["api.ApiToken"]:
+        del token["last_used_at"]  # using a token is not changing anything
     return rows
 
 
@@ -275,6 +317,62 @@ CASES = [
         allowed="staff", works=(302,),
     ),
 ]
+CASES += [
+    # Issue 12: the do-not-contact list, marks, searches, API tokens, webhooks.
+    Case(
+        "do_not_contact_remove", "remove", lambda w: reverse("do_not_contact_remove", args=[w.entry.pk]), no_data,
+        allowed="staff",  # 302, or 200 and an empty row for htmx
+    ),
+    Case(
+        "request_response", "not-interested", campaign_url("request_response", "accepted"),
+        lambda w: {"response": "not_interested", "origin": "detail"},
+    ),
+    Case(
+        "request_do_not_contact", "add", campaign_url("request_do_not_contact", "queued"),
+        lambda w: {"origin": "detail", "reason": "Asked by e-mail"},
+    ),
+    # A search is its requester's (or an admin's); the campaign must be one they may change.
+    Case(
+        "search_add", "all", lambda w: reverse("search_add", args=[w.search.pk]),
+        lambda w: {"campaign": str(w.draft.pk), "add": "all"}, works=(302,),
+    ),
+    Case("search_next", "next", lambda w: reverse("search_next", args=[w.search.pk]), no_data, works=(302,)),
+    # A token is revoked by its owner only: 404 to everyone else.
+    Case(
+        "api_token_revoke", "revoke", lambda w: reverse("api_token_revoke", args=[w.api_token.pk]), no_data,
+        works=(302,),
+    ),
+    Case(
+        "webhook_create", "create", lambda w: reverse("webhook_create"),
+        lambda w: {"url": "https://hooks.example.com/new", "description": "CRM", "events": [EventType.values[1]]},
+        allowed="staff", works=(302,),
+    ),
+    Case(
+        "webhook_detail", "save", lambda w: reverse("webhook_detail", args=[w.endpoint.pk]),
+        lambda w: {"url": "https://hooks.example.com/changed", "description": "Changed", "events": EventType.values[:2]},
+        allowed="staff", works=(302,),
+    ),
+    Case(
+        "webhook_rotate_secret", "rotate", lambda w: reverse("webhook_rotate_secret", args=[w.endpoint.pk]), no_data,
+        allowed="staff", works=(302,),
+    ),
+    Case(
+        "webhook_disable", "disable", lambda w: reverse("webhook_disable", args=[w.endpoint.pk]), no_data,
+        allowed="staff", works=(302,),
+    ),
+    Case(
+        "webhook_enable", "enable", lambda w: reverse("webhook_enable", args=[w.endpoint.pk]), no_data,
+        allowed="staff", works=(302,),
+    ),
+    Case(
+        "webhook_delete", "delete", lambda w: reverse("webhook_delete", args=[w.endpoint.pk]), no_data,
+        allowed="staff", works=(302,),
+    ),
+    Case(
+        "webhook_send_again", "send-again", lambda w: reverse("webhook_send_again", args=[w.delivery.pk]), no_data,
+        allowed="staff", works=(302,),
+    ),
+]
 if settings.OUTX_SANDBOX:
     CASES += [
         Case(
@@ -328,8 +426,14 @@ def concrete_url(sample_url: str, world: World) -> str:
         return sample_url
     name, kwargs = match.view_name, dict(match.kwargs)
     if "pk" in kwargs:
-        if name.startswith("sender"):
-            kwargs["pk"] = world.account.pk
+        objects = {
+            "sender": world.account, "do_not_contact": world.entry, "search": world.search,
+            "api_token": world.api_token, "webhook_send_again": world.delivery, "webhook": world.endpoint,
+            "request_response": world.accepted,
+        }
+        chosen = next((value for prefix, value in objects.items() if name.startswith(prefix)), None)
+        if chosen is not None:
+            kwargs["pk"] = chosen.pk
         else:
             kwargs["pk"] = (world.uncertain if name.startswith("request") else world.draft).pk
     if "token" in kwargs:
@@ -364,11 +468,12 @@ def world(db, monkeypatch):
 def test_every_url_that_accepts_a_post_is_known_here(world):
     accepting = {name for name, _ in post_accepting_urls(world.intruder)}
 
-    product = {name for name in accepting if not is_admin(name) and name not in SANDBOX_API_POSTS}
+    product = {name for name in accepting if not is_admin(name) and name not in SANDBOX_API_POSTS | API_POSTS}
     # A new mutating URL needs a Case above (or, like campaign_create, a reason it is open).
     assert product == COVERED | CREATES_OWN | OWN_ACCOUNT
     if settings.OUTX_SANDBOX:
         assert SANDBOX_API_POSTS <= accepting
+    assert API_POSTS <= accepting  # answering 401 without a token: test_the_api_wants_a_token_not_a_login
     assert any(is_admin(name) for name in accepting)  # checked by the admin test below
 
 
@@ -484,3 +589,31 @@ def test_the_sandbox_api_wants_its_key_not_a_login(world):
         assert response.status_code == 401, name
 
     assert snapshot() == before
+
+
+def test_the_api_wants_a_token_not_a_login(world):
+    """A session is not a way into the JSON API (so no CSRF to worry about): a logged-in admin
+    without a token gets 401 and changes nothing."""
+    before = snapshot()
+    urls = [reverse("api:campaign_prospects", args=[world.draft.pk]), reverse("api:do_not_contact")]
+    body = {"prospects": [{"profile_urn": URN.format(90)}], "entries": [{"value": "Initech"}]}
+
+    for url in urls:
+        response = world.staff_client.post(url, body, content_type="application/json")
+        assert response.status_code == 401, url
+        assert world.staff_client.get(url).status_code in (401, 405), url
+
+    assert snapshot() == before
+
+
+def test_searching_from_a_sender_one_may_not_use_is_refused(world):
+    """Anyone may search, but only from a sender they may use; the owner may not use the spare."""
+    world.spare.users.remove(world.owner)
+    data = {"company": "Initech", "count": "10", "sender": str(world.spare.pk)}
+    before = snapshot()
+
+    response = world.owner_client.post(reverse("search"), data)
+
+    assert response.status_code in (200, 403)  # refused by the form's choices or the view
+    assert snapshot() == before
+    assert world.staff_client.post(reverse("search"), data).status_code == 302
