@@ -434,9 +434,12 @@ def test_the_export_has_each_invitations_sender(ada_client, two_desk_campaign, l
     filtered = ada_client.get(reverse("review_export"), {"sender": porto.pk})
     porto_rows = list(csv.reader(io.StringIO(b"".join(filtered.streaming_content).decode())))
 
-    assert rows[0][-1] == "Sender"
-    assert {row[4]: row[-1] for row in rows[1:]} == {"Sent": "Lisbon desk", "FromPorto": "Porto desk"}
-    assert [row[-1] for row in porto_rows[1:]] == ["Porto desk"]
+    # Added after the columns of before, so old sheets keep their positions (and so on for the
+    # columns added later still, the response marks).
+    column = rows[0].index("Sender")
+    assert rows[0][column + 1:] == ["Response", "Responded at"]
+    assert {row[4]: row[column] for row in rows[1:]} == {"Sent": "Lisbon desk", "FromPorto": "Porto desk"}
+    assert [row[column] for row in porto_rows[1:]] == ["Porto desk"]
 
 
 def test_the_invitations_page_names_its_sender(ada_client, two_desk_campaign, lisbon):

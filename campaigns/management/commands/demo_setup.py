@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from campaigns import keys, linkedin
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
+from campaigns.donotcontact import add_entries
+from campaigns.models import Campaign, ConnectionRequest, DoNotContact, Event, Prospect, Sender
 from campaigns.notes import template_errors
 
 DEMO_USERNAME = "demo"
@@ -26,6 +27,9 @@ DEMO_NOTE = (
 )
 DEMO_NOTE_B = "Hello {first_name|there} — fellow {title|professional} here. Shall we connect?"
 DEMO_FOLLOWUP = "Thanks for connecting, {first_name|there}! Happy to swap notes on {company|your work} any time."
+
+# Companies the team must not approach (outx_sandbox/extension.py's COMPANIES has both).
+DEMO_DO_NOT_CONTACT = [("Globex", "Existing customer"), ("Umbrella", "Competitor")]
 
 # Three reps' LinkedIn accounts, each reached through its own team in the sandbox (one key, one
 # team, one account). The first has no stored key: it uses OUTX_API_KEY, which in the demo is
@@ -127,6 +131,7 @@ class Command(BaseCommand):
             user = self.demo_user()
             senders = self.demo_senders(user)
             self.demo_campaign(user, senders[:DEMO_CAMPAIGN_SENDERS])
+            self.demo_do_not_contact(user)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Log in at http://127.0.0.1:{settings.PORT}/ as {DEMO_USERNAME} / {DEMO_PASSWORD}"
@@ -197,6 +202,15 @@ class Command(BaseCommand):
         team, created = SandboxSettings.objects.get_or_create(api_key=api_key, defaults={"name": name})
         if created:
             self.stdout.write(f"Created the sandbox team {team.name!r} (key {api_key!r}) for {sender.name!r}.")
+
+    def demo_do_not_contact(self, user) -> None:
+        """Two companies on the do-not-contact list, both among the sandbox's made-up employers,
+        so that Find prospects shows some results as on the list."""
+        if DoNotContact.objects.exists():
+            return
+        for company, reason in DEMO_DO_NOT_CONTACT:
+            add_entries([company], user, reason)
+        self.stdout.write(f"Put {len(DEMO_DO_NOT_CONTACT)} companies on the do-not-contact list.")
 
     def demo_campaign(self, user, senders: list[Sender]) -> Campaign:
         campaign, created = Campaign.objects.get_or_create(
