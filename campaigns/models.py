@@ -1426,6 +1426,22 @@ class ProfileSearch(OutxTask):
     def event_links(self) -> dict:
         return {"profile_search": self}
 
+    # The shared states in a search's words: "Sent" would mislead, nothing is sent to anyone.
+    STATE_LABELS = {
+        TaskState.QUEUED: "Waiting to run",
+        TaskState.SUBMITTING: "Being sent to OutX",
+        TaskState.PENDING: "Running on LinkedIn",
+        TaskState.SENT: "Done",
+        TaskState.NOT_SENT: "Ended without results",
+        TaskState.FAILED: "Refused by OutX",
+        TaskState.SKIPPED: "Not run",
+        TaskState.UNCERTAIN: "Unknown",
+    }
+
+    @property
+    def state_label(self) -> str:
+        return self.STATE_LABELS.get(self.state, self.get_state_display())
+
     def filters(self) -> dict:
         """The filters as the OutX client takes them (OutxClient.search_profiles)."""
         return {

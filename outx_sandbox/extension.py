@@ -148,7 +148,10 @@ def found_person(task_input: dict[str, Any], key: str, position: int) -> dict[st
     slug = f"{_slug_part(first)}-{_slug_part(last)}-{suffix}"
     # fetch-profile reads the names back from the slug: the same, but for where it splits a
     # name of several words ("Mary Ann Lee" is Mary, Ann Lee), which a slug cannot tell.
-    title = _as_typed(str(task_input.get("title") or "")) or _pick(TITLES, "title", seed)
+    typed_title = str(task_input.get("title") or "").strip()
+    # A title keeps its small words as typed ("Head of Sales"); only a wholly lower-case one
+    # gets a capital first letter.
+    title = (typed_title[:1].upper() + typed_title[1:] if typed_title.islower() else typed_title) or _pick(TITLES, "title", seed)
     company = _as_typed(str(task_input.get("company") or "")) or _pick(COMPANIES, "company", seed)
     headline = f"{title} at {company}"
     keywords = str(task_input.get("keywords") or "").strip()

@@ -74,7 +74,7 @@ def test_a_search_from_the_page_shows_its_results_and_adds_them_to_a_campaign(
     assert next_due_at(Sender.get(), timezone.now()) <= timezone.now()
 
     page = words(ada_client.get(reverse("search_detail", args=[search.pk])).content.decode())
-    assert "State: <span class=\"search-state search-state-queued\">Queued</span>" in page
+    assert "State: <span class=\"search-state search-state-queued\">Waiting to run</span>" in page
     assert "runs at the worker's next pass" in page.replace("&#x27;", "'")
     assert 'hx-trigger="every 3s"' in page
 
