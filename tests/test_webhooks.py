@@ -345,7 +345,16 @@ def test_on_postgresql_racing_runs_post_each_delivery_once(make_campaign, receiv
     for thread in threads:
         thread.join()
     ids = [r.headers["webhook-id"] for r in receiver.received]
-    assert len(ids) == len(set(ids)) == 30
+    deliveries_made = WebhookDelivery.objects.select_related("message")
+    assert set(ids) == {d.message.msg_id for d in deliveries_made} and len(set(ids)) == 30
+    assert {d.state for d in deliveries_made} == {WebhookDelivery.State.DELIVERED}
+    # Every POST the receiver got was one recorded try of one worker: no two workers made the
+    # same try. (A try that timed out on a loaded machine is tried again, with the same id,
+    # as it should be: then it has two tries and two receipts.)
+    for delivery in deliveries_made:
+        tries = list(delivery.attempts.order_by("at").values_list("status_code", "error"))
+        assert ids.count(delivery.message.msg_id) == len(tries), tries
+        assert all(error for _, error in tries[:-1]), tries  # only a failed try is followed by another
 
 
 # --- SSRF at delivery, the task, the schedule -------------------------------------------------------
