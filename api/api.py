@@ -16,7 +16,6 @@ from typing import Literal
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django.utils import timezone
@@ -134,7 +133,7 @@ def list_campaigns(
         campaigns = campaigns.filter(state=Campaign.State.ARCHIVED)
     else:
         campaigns = campaigns.exclude(state=Campaign.State.ARCHIVED)
-    page, next_cursor = cursor_page(campaigns, "created_at", cursor, limit)
+    page, next_cursor = cursor_page(campaigns, cursor, limit)
     return {"items": [campaign_out(campaign, request.user) for campaign in page], "next_cursor": next_cursor}
 
 
@@ -238,8 +237,8 @@ def list_invitations(
     limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ):
     """Every invitation, as on the Review page and by its filters: without `state`, those that
-    left the queue (`state=queued` lists the queue). Newest first by submission (or creation,
-    for those not submitted yet); `q` matches every word in name, company or note."""
+    left the queue (`state=queued` lists the queue). Newest first (highest id, so that a page
+    walks the primary key's index at any size); `q` matches every word in name, company or note."""
     data = {name: str(value) for name in ("campaign", "state", "sender", "q")
             if (value := getattr(filters, name)) is not None}
     form = ReviewFilterForm(data)  # the Review page's own filters
@@ -258,8 +257,7 @@ def list_invitations(
         requests = requests.filter(submitted_at__gte=aware(filters.submitted_after))
     if filters.submitted_before:
         requests = requests.filter(submitted_at__lt=aware(filters.submitted_before))
-    requests = requests.annotate(sort_at=Coalesce("submitted_at", "created_at"))
-    page, next_cursor = cursor_page(requests, "sort_at", cursor, limit)
+    page, next_cursor = cursor_page(requests, cursor, limit)
     return {"items": [invitation_out(invitation) for invitation in page], "next_cursor": next_cursor}
 
 
@@ -301,7 +299,7 @@ def list_do_not_contact(
 ):
     """The team's entries, newest first."""
     entries = DoNotContact.objects.select_related("added_by")
-    page, next_cursor = cursor_page(entries, "created_at", cursor, limit)
+    page, next_cursor = cursor_page(entries, cursor, limit)
     items = [
         {"id": entry.pk, "kind": entry.kind, "value": entry.value, "reason": entry.reason,
          "added_by": entry.added_by.get_username() if entry.added_by else None, "created_at": entry.created_at}
