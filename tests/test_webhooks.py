@@ -447,3 +447,19 @@ def test_old_messages_are_deleted_once_nothing_waits_on_them(make_campaign, db):
     WebhookDelivery.objects.exclude(message=waiting).update(state="delivered", next_attempt_at=None)
     assert deliveries.prune(timezone.now()) == 1
     assert sorted(WebhookMessage.objects.values_list("pk", flat=True)) == [waiting.pk, recent.pk]
+
+
+def test_a_claim_is_taken_once_and_given_back_if_the_endpoint_was_disabled_meanwhile(make_campaign):
+    endpoint, _ = make_endpoint("http://127.0.0.1:9/hook")
+    sent_event(make_campaign())
+    seen_due = WebhookDelivery.objects.get()  # as a worker listed it, the endpoint enabled
+    due_at, now = seen_due.next_attempt_at, timezone.now()
+
+    assert deliveries.claim(seen_due, now) is True
+    assert deliveries.claim(seen_due, now) is False  # a second worker with the same listing
+
+    WebhookDelivery.objects.filter(pk=seen_due.pk).update(next_attempt_at=due_at, claimed_at=None)
+    endpoint.disable("Disabled by root.")
+    assert deliveries.claim(seen_due, now) is False
+    back = WebhookDelivery.objects.get()
+    assert (back.next_attempt_at, back.claimed_at, back.attempt_count) == (due_at, None, 0)

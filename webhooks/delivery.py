@@ -33,6 +33,7 @@ from .models import (
     RETRY_SCHEDULE,
     WebhookAttempt,
     WebhookDelivery,
+    WebhookEndpoint,
     WebhookMessage,
 )
 
@@ -86,13 +87,23 @@ def signed_headers(secret: str, msg_id: str, body: str, at: dt.datetime) -> dict
 
 
 def claim(delivery: WebhookDelivery, now: dt.datetime) -> bool:
-    """Take this delivery's try: True for exactly one of the workers that saw it due."""
-    return bool(
-        WebhookDelivery.objects.filter(
-            pk=delivery.pk, state=WebhookDelivery.State.PENDING, next_attempt_at=delivery.next_attempt_at,
-            endpoint__enabled=True,
-        ).update(next_attempt_at=now + DELIVERY_LEASE, claimed_at=now)
-    )
+    """Take this delivery's try: True for exactly one of the workers that saw it due.
+
+    The UPDATE's conditions are on the delivery's own row only. A condition on the endpoint
+    (a join) would make Django filter by `id IN (subquery)`, which PostgreSQL does not check
+    again against the row another worker has just claimed: both would win (seen in
+    tests/test_webhooks.py's race). An endpoint disabled meanwhile gets its claim back."""
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk, state=WebhookDelivery.State.PENDING, next_attempt_at=delivery.next_attempt_at,
+    ).update(next_attempt_at=now + DELIVERY_LEASE, claimed_at=now)
+    if not claimed:
+        return False
+    if not WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, enabled=True).exists():
+        WebhookDelivery.objects.filter(pk=delivery.pk, claimed_at=now).update(
+            next_attempt_at=delivery.next_attempt_at, claimed_at=None
+        )
+        return False
+    return True
 
 
 # --- 2. Attempt ----------------------------------------------------------------------------
