@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from people.views import time_zone_form_for
+
 from .forms import TokenForm
 from .models import MAX_LIVE_TOKENS_PER_USER, ApiToken
 
@@ -22,6 +24,7 @@ def account_context(request: HttpRequest, form: TokenForm, **extra) -> dict:
         token.state_now = token.state(now)
     return {
         "form": form, "tokens": tokens, "max_tokens": MAX_LIVE_TOKENS_PER_USER,
+        "time_zone_form": time_zone_form_for(request),
         "docs_url": reverse("api:openapi-view"), "api_root": request.build_absolute_uri("/api/v1/"), **extra,
     }
 

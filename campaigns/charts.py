@@ -45,11 +45,13 @@ class Segment:
 
 
 # The states a campaign's progress bar shows, in order, and the class that colours each.
+# "Sent" counts the accepted too, as the campaign page's Sent tab does.
 PROGRESS_PARTS = [
     ("Sent", "sent", ("sent", "accepted")),
-    ("Pending", "pending", ("pending", "submitting")),
+    ("With OutX", "pending", ("pending", "submitting")),
     ("Queued", "queued", ("queued",)),
     ("Not sent", "not-sent", ("not_sent",)),
+    ("Skipped", "skipped", ("skipped",)),
     ("Failed", "failed", ("failed", "uncertain")),
 ]
 

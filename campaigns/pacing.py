@@ -12,6 +12,8 @@ import random
 import zoneinfo
 from dataclasses import dataclass
 
+from people.timezones import sender_moment
+
 WEEK = dt.timedelta(days=7)
 
 # OutX asks for no more than one status call every 5 s per task.
@@ -116,7 +118,8 @@ def submission_decision(
 
 
 def _when(moment: dt.datetime, account) -> str:
-    return f"{moment.astimezone(zoneinfo.ZoneInfo(account.time_zone)):%a %d %b %H:%M %Z}"
+    """In the viewer's time zone, naming the sender's, whose clock its working hours follow."""
+    return sender_moment(moment, account.time_zone)
 
 
 def spacing_after_submission(account, rng: random.Random | None = None) -> dt.timedelta:

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "api",
     # Webhooks to a CRM (docs/webhooks.md).
     "webhooks",
+    # Users and roles managed in the app, and each person's own time zone.
+    "people",
 ]
 
 # The OutX sandbox is a stand-in for OutX, in its own app. Off unless asked for: on by default
@@ -107,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Cache-Control: private, no-store on whatever a logged-in user is sent.
     "campaigns.middleware.private_no_store",
+    # Times shown in the person's own time zone, else the team's (people/middleware.py).
+    "people.middleware.user_time_zone",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -130,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "campaigns.context_processors.stopped_senders",
                 "campaigns.context_processors.limits",
+                "people.context_processors.time_zone",
             ],
         },
     },
@@ -178,6 +183,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served at the site's root by WhiteNoise, before the login is asked: /favicon.ico, which
+# browsers and tools fetch on their own (pages name static/favicon.svg).
+WHITENOISE_ROOT = BASE_DIR / "outreach_site" / "public"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     # The account page (API tokens) and the JSON API at /api/v1/ (docs/api.md).
     path("", include("api.urls")),
+    # Users and roles, for admins; a person's own time zone (people/).
+    path("", include("people.urls")),
 ]
 
 if settings.OUTX_SANDBOX:

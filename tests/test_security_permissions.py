@@ -53,7 +53,7 @@ SANDBOX_API_POSTS = {
 API_POSTS = {"api:campaign_prospects", "api:do_not_contact"}
 # Django's own views that act only on the requester: their session or their own password; and
 # the user's own API tokens (a token's revoke is 404 to anyone but its owner, below).
-OWN_ACCOUNT = {"login", "logout", "password_change", "api_token_create"}
+OWN_ACCOUNT = {"login", "logout", "password_change", "api_token_create", "account_time_zone"}
 # What any logged-in user may create, which is then theirs: a campaign, a search (on a sender
 # they may use, below), and entries on the team's do-not-contact list (only admins remove them).
 CREATES_OWN = {"campaign_create", "search", "do_not_contact_add", "do_not_contact_import"}
@@ -74,7 +74,7 @@ class World:
     spare: Sender  # a second sender with a stored key and no request; the owner may use it
     draft: Campaign  # launchable: one queued prospect, a note that renders
     active: Campaign
-    paused: Campaign
+    paused: Campaign  # its one queued invitation cannot be sent: no value for {company}
     intruders_campaign: Campaign
     queued: ConnectionRequest  # in the active campaign
     uncertain: ConnectionRequest
@@ -125,7 +125,10 @@ def build_world(**client_options) -> World:
     note = "Hi {first_name|there}"
     draft = Campaign.objects.create(name="Draft", owner=owner, note_template=note)
     active = Campaign.objects.create(name="Active", owner=owner, note_template=note, state=Campaign.State.ACTIVE)
-    paused = Campaign.objects.create(name="Paused", owner=owner, note_template=note, state=Campaign.State.PAUSED)
+    # Its one queued prospect has no company, so that invitation cannot be sent as the note stands.
+    paused = Campaign.objects.create(
+        name="Paused", owner=owner, note_template=note + " at {company}", state=Campaign.State.PAUSED
+    )
     intruders_campaign = Campaign.objects.create(name="Mallory's", owner=intruder, note_template=note)
     for campaign in (draft, active, paused, intruders_campaign):
         campaign.senders.set([account])
@@ -190,8 +193,10 @@ def build_world(**client_options) -> World:
 def snapshot() -> dict[str, list[dict]]:
     """Every row of the product's and the sandbox's tables, and the users."""
     models = [
-        *apps.get_app_config("campaigns").get_models(), *apps.get_app_config("webhooks").get_models(),
-        *apps.get_app_config("api").get_models(), User,
+        # With the many-to-many tables too: which users may use a sender is a right.
+        *apps.get_app_config("campaigns").get_models(include_auto_created=True),
+        *apps.get_app_config("webhooks").get_models(),
+        *apps.get_app_config("api").get_models(), *apps.get_app_config("people").get_models(), User,
     ]
     if apps.is_installed("outx_sandbox"):
         models += apps.get_app_config("outx_sandbox").get_models()
@@ -266,6 +271,7 @@ CASES = [
     Case("campaign_action", "pause", campaign_url("campaign_action", "active", "pause"), no_data),
     Case("campaign_action", "resume", campaign_url("campaign_action", "paused", "resume"), no_data),
     Case("campaign_action", "archive", campaign_url("campaign_action", "active", "archive"), no_data),
+    Case("campaign_skip_unsendable", "skip", campaign_url("campaign_skip_unsendable", "paused"), no_data),
     Case("request_action", "retry", campaign_url("request_action", "uncertain", "retry"), no_data),
     Case("request_action", "close", campaign_url("request_action", "uncertain_too", "close"), no_data),
     Case("request_action", "remove", campaign_url("request_action", "queued", "remove"), no_data),
@@ -371,6 +377,22 @@ CASES += [
     Case(
         "webhook_send_again", "send-again", lambda w: reverse("webhook_send_again", args=[w.delivery.pk]), no_data,
         allowed="staff", works=(302,),
+    ),
+]
+CASES += [
+    # Issue 13: users and roles, managed by admins in the app (people/). The walked user is the
+    # campaigns' owner, a member.
+    Case(
+        "user_create", "create", lambda w: reverse("user_create"),
+        lambda w: {"username": "newcomer", "role": "member", "password": "a long walked password"},
+        allowed="staff", works=(302,),
+    ),
+    Case("user_role", "admin", campaign_url("user_role", "owner"), lambda w: {"role": "admin"}, allowed="staff", works=(302,)),
+    Case("user_active", "deactivate", campaign_url("user_active", "owner"), lambda w: {"active": "0"}, allowed="staff", works=(302,)),
+    Case("user_senders", "set", campaign_url("user_senders", "owner"), lambda w: {"senders": [str(w.spare.pk)]}, allowed="staff", works=(302,)),
+    Case(
+        "user_password", "reset", campaign_url("user_password", "owner"),
+        lambda w: {"password": "another long walked password"}, allowed="staff", works=(302,),
     ),
 ]
 if settings.OUTX_SANDBOX:

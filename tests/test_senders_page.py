@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from campaigns import outx
 from campaigns.models import Campaign, ConnectionRequest, Event, Sender
+from people.timezones import canonical_time_zones
 from tests.conftest import wait_for_sandbox_idle
 from tests.helpers import add_request, words
 
@@ -236,8 +237,11 @@ def test_the_new_sender_form_has_every_field_with_its_label_and_never_a_key(admi
     assert not re.search(r'<input type="checkbox" name="working_days" value="5"[^>]*checked>', html)
     assert '<input type="time" name="work_start" value="09:00"' in html
     zones = re.findall(r'<option value="([^"]+)"', html.split('name="time_zone"')[1].split("</select>")[0])
-    assert zones == sorted(zoneinfo.available_timezones())
-    for name, default in [("hourly_action_limit", 50), ("offline_recheck_seconds", 300), ("stale_after_days", 7),
+    # The short list (people.timezones): UTC, then the canonical Area/City zones by area.
+    assert zones == ["UTC", *canonical_time_zones()]
+    assert set(zones) <= zoneinfo.available_timezones() and "Factory" not in zones
+    assert re.search(r'<input type="number" name="hourly_action_limit" value="50" min="1" max="1000"', html)
+    for name, default in [("offline_recheck_seconds", 300), ("stale_after_days", 7),
                           ("acceptance_check_minutes", 30), ("acceptance_wait_days", 7)]:
         assert re.search(rf'<input type="number" name="{name}" value="{default}" min="0" max="\d+"', html), name
     assert ">Save</button>" in html

@@ -7,9 +7,7 @@ one when left blank, and takes a new one only after OutX has accepted it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-import zoneinfo
 
 from django import forms
 from django.conf import settings
@@ -18,16 +16,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
+from people.timezones import time_zone_choices
+
 from .. import keys, outx
 from ..models import Sender, Weekday, bounded_form_field
 
 # What an HTTP header can carry (campaigns/outx.py refuses any other key before calling).
 HEADER_SAFE_KEY = re.compile(r"[\x21-\x7e]+")
-
-
-@functools.cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
 def production_default(field_name: str) -> int:
@@ -141,15 +136,18 @@ class SenderForm(forms.ModelForm):
     )
     work_start = forms.TimeField(label="Start of working hours", widget=WorkingTimeInput())
     work_end = forms.TimeField(label="End of working hours", widget=WorkingTimeInput())
-    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
+    time_zone = forms.ChoiceField(
+        label="Time zone", help_text="Working hours and the daily limit's day follow this zone's clock.",
+    )
     min_spacing_seconds = bounded_form_field(
         Sender, "min_spacing_seconds", label="Minimum spacing (seconds)",
         help_text="The least time between two invitations; a random wait up to the maximum is added.",
     )
     max_spacing_seconds = bounded_form_field(Sender, "max_spacing_seconds", label="Maximum spacing (seconds)")
     hourly_action_limit = bounded_form_field(
-        Sender, "hourly_action_limit", label="Hourly action limit",
-        help_text="Invitations and follow-up messages in any hour; OutX advises about 50.",
+        Sender, "hourly_action_limit", label="Hourly action limit", min_value=1,
+        help_text="Every LinkedIn action in any hour: invitations, follow-up messages, profile look-ups and "
+        "searches. OutX advises about 50.",
     )
     offline_recheck_seconds = bounded_form_field(
         Sender, "offline_recheck_seconds", label="Re-check while the extension is offline (seconds)",
@@ -163,10 +161,10 @@ class SenderForm(forms.ModelForm):
     # The pace people set most, then the tuning numbers; the page shows them apart.
     PACE_FIELDS = [
         "daily_limit", "weekly_limit", "working_days", "work_start", "work_end", "time_zone",
-        "min_spacing_seconds", "max_spacing_seconds",
+        "min_spacing_seconds", "max_spacing_seconds", "hourly_action_limit",
     ]
     TUNING_FIELDS = [
-        "hourly_action_limit", "offline_recheck_seconds", "stale_after_days", "acceptance_check_minutes",
+        "offline_recheck_seconds", "stale_after_days", "acceptance_check_minutes",
         "acceptance_wait_days",
     ]
     PACING_FIELDS = [*PACE_FIELDS, *TUNING_FIELDS]
@@ -188,6 +186,8 @@ class SenderForm(forms.ModelForm):
             # An unsaved sender, so a new one's form starts from the model's safe defaults.
             kwargs["instance"] = Sender(name="")
         super().__init__(*args, **kwargs)
+        # The short list, and the zone saved before if it is not on it (it stays valid).
+        self.fields["time_zone"].choices = time_zone_choices(self.instance.time_zone)
         self.new_key = ""  # the key to store, once cleaned: "" keeps the current one
         self.key_warnings: list[str] = []
         key_field = self.fields["api_key"]
