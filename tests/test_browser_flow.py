@@ -60,7 +60,8 @@ def test_a_campaign_from_note_to_review(page, live_server, sandbox, pacing_off):
     assert not Campaign.objects.exists()  # refused by the server, with the reason
 
     page.get_by_label("Note").fill(NOTE)
-    expect(page.locator("#id_note_template_counter")).to_contain_text("96/300")
+    # The note a prospect gets, with sample values before anyone is added: "Hi Alexandra, …".
+    expect(page.locator("#id_note_template_counter")).to_contain_text("82/300 · with sample values")
     expect(page.get_by_text("The template as typed: 96/300")).to_be_visible()  # the live preview
     shoot(page, "note-editor")
     page.get_by_role("button", name="Save").click()
@@ -85,7 +86,7 @@ def test_a_campaign_from_note_to_review(page, live_server, sandbox, pacing_off):
     expect(page.locator("tbody")).to_contain_text("Queued")
     page.evaluate("window.__notReloaded = true")
     run_tick()  # submits all three
-    expect(page.locator("tbody")).to_contain_text("Pending", timeout=15_000)
+    expect(page.locator("tbody")).to_contain_text("With OutX", timeout=15_000)
     run_tick(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=6))  # polls: sent
     for row in rows.all():
         expect(row).to_contain_text("Sent", timeout=15_000)
@@ -108,3 +109,9 @@ def test_a_campaign_from_note_to_review(page, live_server, sandbox, pacing_off):
     shoot(page, "home")
     page.get_by_role("link", name="Senders").first.click()
     shoot(page, "settings")  # the README's name for the admins' page
+
+    if os.environ.get("SCREENSHOTS") == "1":  # the same pages on a phone, for the README
+        page.set_viewport_size({"width": 390, "height": 844})
+        for name, path in (("home-phone", "/"), ("campaign-phone", f"/campaigns/{campaign.pk}/"), ("review-phone", "/review/")):
+            page.goto(live_server.url + path)
+            shoot(page, name)

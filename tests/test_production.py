@@ -186,7 +186,7 @@ def test_gunicorn_serves_the_login_page_with_hashed_compressed_static_files(prod
     # Every static URL in the page names a hashed, collected file.
     static_urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
     assert len(static_urls) >= 6  # five stylesheets and htmx
-    assert all(re.search(r"\.[0-9a-f]{12}\.(?:css|js)$", url) for url in static_urls), static_urls
+    assert all(re.search(r"\.[0-9a-f]{12}\.(?:css|js|svg)$", url) for url in static_urls), static_urls
     css = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page.text)
     htmx = re.search(r'src="(/static/django_htmx/htmx-2\.min\.[0-9a-f]{12}\.js)"', page.text)
     assert css and htmx, page.text

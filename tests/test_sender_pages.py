@@ -211,7 +211,8 @@ def test_a_member_launches_on_her_own_sender(ada_client, ada, make_campaign, lis
 
 def home_cards(html: str) -> dict[str, str]:
     """Each sender card's text, by the sender's name."""
-    cards = re.findall(r'<section class="card sender-card.*?</section>', html, re.S)
+    # A card ends with its "why it waits" paragraph.
+    cards = re.findall(r'<div class="card sender-card.*?</p>\s*</div>', html, re.S)
     return {re.search(r"<h3[^>]*>([^<]*)</h3>", card).group(1): words(card) for card in cards}
 
 
@@ -232,7 +233,9 @@ def test_home_has_a_card_per_usable_sender_and_the_teams_total(ada_client, ada, 
     assert "Active" in cards["Lisbon desk"] and "2 / 20" in cards["Lisbon desk"] and "2 / 100" in cards["Lisbon desk"]
     assert "The next queued invitation may go out now." in cards["Lisbon desk"]
     assert "OutX extension offline" in cards["Porto desk"]
-    assert "Waiting for the OutX extension of Porto desk to come online." in cards["Porto desk"]
+    # Its cause is the banner's, once per screen, not repeated on its card.
+    assert "Waiting for the OutX extension of Porto desk to come online." not in cards["Porto desk"]
+    assert html.count("Waiting for the OutX extension of Porto desk to come online.") == 1
     assert "Nothing queued for this sender." in cards["Porto desk"]
     team = text_of(re.search(r'<section class="stats team-total".*?</section>', html, re.S).group(0))
     assert "Team, submitted today 7 / 60" in team  # every working sender, Berlin's too
@@ -329,12 +332,14 @@ def test_the_campaign_page_shows_each_rows_sender_and_why_it_waits(ada_client, t
     rows = rows_of(html)
 
     assert '<th scope="col">Sender</th>' in html
-    assert re.search(r"<dt>Sends from</dt><dd[^>]*>Lisbon desk, Porto desk <span[^>]*>\(outx extension offline\)</span>", html)
+    assert re.search(r"<dt>Sends from</dt><dd[^>]*>Lisbon desk, Porto desk <span[^>]*>\(OutX extension offline\)</span>", html)
     queued_lisbon = [row for row in rows if '<td class="request-sender">Lisbon desk</td>' in row and "Queued" in row]
     queued_porto = [row for row in rows if '<td class="request-sender">Porto desk</td>' in row]
     assert len(queued_lisbon) == 2 and len(queued_porto) == 2
     assert all("Next in line" in row for row in queued_lisbon)
-    assert all("Waiting for the OutX extension of Porto desk." in row for row in queued_porto)
+    # The sender's cause is said once, by the banner; each row names its state.
+    assert all("Porto desk is stopped: OutX extension offline (see the notice at the top)" in row for row in queued_porto)
+    assert html.count("Waiting for the OutX extension of Porto desk.") == 1
 
 
 def test_a_queued_row_without_a_sender_waits_for_one(ada_client, ada, make_campaign, always_open):
@@ -382,7 +387,7 @@ def test_the_poll_notices_any_of_the_senders_changing(ada_client, two_desk_campa
     porto.set_state(Sender.State.PAUSED, "Porto desk paused by an admin.")
     response = ada_client.get(status_url(two_desk_campaign), {"v": fingerprint})
 
-    assert response.status_code == 200 and "Porto desk paused by an admin." in response.content.decode()
+    assert response.status_code == 200 and "Porto desk is stopped: Paused by a person" in response.content.decode()
 
 
 def test_campaign_page_and_poll_queries_do_not_grow_with_rows(ada_client, two_desk_campaign, lisbon, porto):
