@@ -13,8 +13,10 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db import transaction
 from django.db.models import Q
@@ -23,7 +25,7 @@ from django.utils import timezone
 from . import linkedin
 from .donotcontact import Blocklist, blocked_reason
 from .models import Campaign, ConnectionRequest, Prospect
-from .notes import js_trim
+from .notes import NOTE_VARIABLES, js_trim, template_shape
 
 # --- Limits ---------------------------------------------------------------------------------
 
@@ -79,6 +81,13 @@ class ProfileEntry:
         return {name: getattr(self, name) for name in DETAIL_FIELDS}
 
 
+# Why a line or row is not added, as the counts group them.
+REFUSED = "refused"  # it names nobody we can invite, or two different people
+REPEATED = "repeated"  # an earlier line or row of the same batch names the same person
+IN_CAMPAIGN = "in_campaign"
+DO_NOT_CONTACT = "do_not_contact"
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A line or row that will not be added, and why, in words a person can act on."""
@@ -87,6 +96,7 @@ class Rejection:
     text: str
     reason: str
     details: dict[str, str] = field(default_factory=dict)
+    kind: str = REFUSED
 
 
 # --- Pasted profiles ------------------------------------------------------------------------
@@ -120,15 +130,28 @@ def paste_problems(text: str) -> list[str]:
     return problems
 
 
-def parse_pasted_profiles(text: str) -> tuple[list[ProfileEntry], list[Rejection]]:
-    """One profile URL or URN per line: the valid ones (each person once), and the rejected lines.
+@dataclass(frozen=True)
+class PasteReading:
+    """A paste, line by line: the profiles to add (each person once), the lines refused, and
+    the lines that repeat an earlier line (merged into it). Blank lines are none of these."""
 
-    Blank lines are ignored; a line naming a profile an earlier line named is counted once.
-    """
+    lines: list[str]  # as pasted, so that refused lines go back in the box exactly as typed
+    valid: list[ProfileEntry]
+    rejected: list[Rejection]
+    repeated: list[Rejection]
+
+    @property
+    def counted_lines(self) -> int:
+        return len(self.valid) + len(self.rejected) + len(self.repeated)
+
+
+def read_paste(text: str) -> PasteReading:
+    lines = pasted_lines(text)
     valid: list[ProfileEntry] = []
     rejected: list[Rejection] = []
-    seen: set[str] = set()
-    for number, line in enumerate(pasted_lines(text), start=1):
+    repeated: list[Rejection] = []
+    first_line_with: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
         value = line.strip().strip(WRAPPING)
         if not value:
             continue
@@ -138,11 +161,21 @@ def parse_pasted_profiles(text: str) -> tuple[list[ProfileEntry], list[Rejection
             rejected.append(Rejection(number, line.strip(), str(error)))
             continue
         key = urn or url
-        if key in seen:
+        if key in first_line_with:
+            repeated.append(Rejection(number, line.strip(), f"Repeats line {first_line_with[key]}.", kind=REPEATED))
             continue
-        seen.add(key)
+        first_line_with[key] = number
         valid.append(ProfileEntry(number, urn, url))
-    return valid, rejected
+    return PasteReading(lines, valid, rejected, repeated)
+
+
+def parse_pasted_profiles(text: str) -> tuple[list[ProfileEntry], list[Rejection]]:
+    """One profile URL or URN per line: the valid ones (each person once), and the rejected lines.
+
+    Blank lines are ignored; a line naming a profile an earlier line named is counted once.
+    """
+    reading = read_paste(text)
+    return reading.valid, reading.rejected
 
 
 # --- CSV files ------------------------------------------------------------------------------
@@ -378,7 +411,7 @@ def rows_to_prospects(
             continue
         earlier = next((first_row_with[key] for key in (urn, url) if key in first_row_with), None)
         if earlier is not None:
-            reject(f"Duplicate of row {earlier} in this file.")
+            rejected.append(Rejection(row.number, text, f"Duplicate of row {earlier} in this file.", details, REPEATED))
             continue
         for key in (urn, url):
             if key:
@@ -418,9 +451,11 @@ class BatchPlan:
     def all_rejections(self, earlier: list[Rejection] = ()) -> list[Rejection]:
         """Everything not added, as rejections in row order (a CSV import reports them all)."""
         rejections = list(earlier) + self.rejected
-        rejections += [Rejection(e.number, e.profile, ALREADY_IN_CAMPAIGN, e.details()) for e in self.in_campaign]
         rejections += [
-            Rejection(e.number, e.profile, f"Duplicate of row {first} in this file.", e.details())
+            Rejection(e.number, e.profile, ALREADY_IN_CAMPAIGN, e.details(), IN_CAMPAIGN) for e in self.in_campaign
+        ]
+        rejections += [
+            Rejection(e.number, e.profile, f"Duplicate of row {first} in this file.", e.details(), REPEATED)
             for e, first in self.duplicates
         ]
         return sorted(rejections, key=lambda rejection: rejection.number)
@@ -475,7 +510,9 @@ def plan_batch(campaign: Campaign, entries: list[ProfileEntry]) -> BatchPlan:
             companies=[entry.company, prospect.company if prospect else ""],
         )
         if blocked_by is not None:
-            plan.rejected.append(Rejection(entry.number, entry.profile, blocked_reason(blocked_by), entry.details()))
+            plan.rejected.append(Rejection(
+                entry.number, entry.profile, blocked_reason(blocked_by), entry.details(), DO_NOT_CONTACT
+            ))
             continue
         if prospect is None:
             plan.new.append(entry)
@@ -540,7 +577,154 @@ def save_batch(campaign: Campaign, entries: list[ProfileEntry]) -> tuple[SaveRes
     return SaveResult(len(unique), len(plan.in_campaign), plan.rejected), plan
 
 
+# --- What the note needs ------------------------------------------------------------------
+
+
+def note_needs(campaign: Campaign) -> frozenset[str]:
+    """The variables some variant of the campaign's note uses without a fallback: a prospect
+    with no value for one of them has no note (see notes.TemplateShape.required)."""
+    return frozenset().union(*(template_shape(template).required for template in campaign.variants().values()))
+
+
+def note_values(entry: ProfileEntry, prospect: Prospect | None) -> dict[str, str]:
+    """What each note variable will be for this entry: its own details, else the known
+    prospect's (an import fills only a prospect's empty details)."""
+    values = {}
+    for name in DETAIL_FIELDS:
+        values[name] = js_trim(getattr(entry, name) or (getattr(prospect, name) if prospect else "") or "")
+    values["full_name"] = " ".join(part for part in (values["first_name"], values["last_name"]) if part)
+    return {name: values[name] for name in NOTE_VARIABLES}
+
+
+@dataclass(frozen=True)
+class NoteGap:
+    """The note's variables a prospect being added has no value for, and whether a LinkedIn
+    look-up will try to fill them (only a profile known by its URL alone is looked up)."""
+
+    missing: tuple[str, ...]
+    no_lookup_because: str = ""  # empty: a look-up will try
+
+    @property
+    def variables(self) -> str:
+        names = [f"{{{name}}}" for name in self.missing]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    @property
+    def it(self) -> str:
+        return "it" if len(self.missing) == 1 else "them"
+
+    @property
+    def warning(self) -> str:
+        """What a row is told."""
+        if not self.no_lookup_because:
+            return (
+                f"The note needs {self.variables}: a LinkedIn look-up will try to fill {self.it}; "
+                "if it can't, this prospect will be skipped."
+            )
+        return (
+            f"The note needs {self.variables} and nothing will fill {self.it} ({self.no_lookup_because}): "
+            f"give {self.variables} a fallback, or this prospect's note can't be sent."
+        )
+
+    def summary(self, count: int, singular: str, plural: str) -> str:
+        """What a batch is told once: "12 prospects added without {company}, which the note needs: …"."""
+        those = f"{counted(count, singular, plural)} without {self.variables}, which the note needs"
+        if not self.no_lookup_because:
+            return f"{those}: a LinkedIn look-up will try to fill {self.it}; those it can't fill will be skipped."
+        return (
+            f"{those}, and nothing will fill {self.it} ({self.no_lookup_because}): "
+            f"give {self.variables} a fallback, or their notes can't be sent."
+        )
+
+
+def note_gap(needs: frozenset[str], entry: ProfileEntry, prospect: Prospect | None) -> NoteGap | None:
+    values = note_values(entry, prospect)
+    missing = tuple(name for name in NOTE_VARIABLES if name in needs and not values[name])
+    if not missing:
+        return None
+    if entry.urn or (prospect is not None and prospect.profile_urn):
+        return NoteGap(missing, "a profile known by its URN is not looked up")
+    if prospect is not None and prospect.lookup_error:
+        return NoteGap(missing, "its LinkedIn look-up failed earlier")
+    return NoteGap(missing)
+
+
+def note_gaps(campaign: Campaign, plan: BatchPlan) -> dict[int, NoteGap]:
+    """By line or row number, the entries to add whose note lacks a value: no query."""
+    needs = note_needs(campaign)
+    if not needs:
+        return {}
+    added = [(entry, None) for entry in plan.new] + plan.known
+    gaps = {entry.number: note_gap(needs, entry, prospect) for entry, prospect in added}
+    return {number: gap for number, gap in gaps.items() if gap is not None}
+
+
+def note_gap_summaries(gaps: Iterable[NoteGap], singular: str, plural: str) -> list[str]:
+    """One sentence per kind of gap, counted ("3 prospects added: …"): what a batch is told."""
+    return [gap.summary(count, singular, plural) for gap, count in Counter(gaps).items()]
+
+
+# --- What a batch did, in one sentence ------------------------------------------------------
+
+
+def counted(count: int, singular: str, plural_form: str | None = None) -> str:
+    return f"{count:,} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def outcome_summary(added: int, in_campaign: int, repeated: int, refused: int, what: str) -> str:
+    """"Added 3 prospects; 1 already in this campaign; 2 lines repeated an earlier line and were
+    merged; 1 line refused." The counts add up to the lines (or rows) given, blank ones aside."""
+    parts = [f"Added {counted(added, 'prospect')}"]
+    if in_campaign:
+        parts.append(f"{in_campaign:,} already in this campaign")
+    if repeated:
+        merged = "was merged" if repeated == 1 else "were merged"
+        parts.append(f"{counted(repeated, what)} repeated an earlier {what} and {merged}")
+    if refused:
+        parts.append(f"{counted(refused, what)} refused")
+    return "; ".join(parts) + "."
+
+
+# --- Pasting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PasteResult:
+    lines: int  # the lines pasted, blank ones aside
+    added: int
+    in_campaign: int
+    repeated: int
+    refused: list[Rejection]  # in line order, numbered as in the paste
+    kept_text: str  # exactly the refused lines, as pasted, to fix and add again
+    gaps: dict[int, NoteGap]
+
+    @property
+    def summary(self) -> str:
+        return outcome_summary(self.added, self.in_campaign, self.repeated, len(self.refused), "line")
+
+
+def add_pasted_profiles(campaign: Campaign, text: str) -> PasteResult:
+    """Add every profile of the paste that can be added; say what became of each line."""
+    reading = read_paste(text)
+    result, plan = save_batch(campaign, reading.valid)
+    refused = sorted(reading.rejected + plan.rejected, key=lambda rejection: rejection.number)
+    return PasteResult(
+        lines=reading.counted_lines,
+        added=result.added,
+        in_campaign=len(plan.in_campaign),
+        repeated=len(reading.repeated) + len(plan.duplicates),
+        refused=refused,
+        kept_text="\n".join(reading.lines[rejection.number - 1] for rejection in refused),
+        gaps=note_gaps(campaign, plan),
+    )
+
+
 # --- The preview ----------------------------------------------------------------------------
+
+ADD = "add"
+# Rows listed on the preview, per list; the rest are counted, and all can be downloaded.
+PREVIEW_LISTED_ROWS = 500
+PREVIEW_SAMPLE_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -552,43 +736,109 @@ class PreviewRow:
     title: str
     status: str  # "ok", or why the row is not imported
     known: bool = False  # an existing prospect, reused
+    kind: str = ADD  # ADD, or why not: REFUSED, REPEATED, IN_CAMPAIGN, DO_NOT_CONTACT
+    gap: NoteGap | None = None  # added, but its note lacks a value
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.kind == ADD
+
+    @property
+    def warning(self) -> str:
+        return self.gap.warning if self.gap else ""
 
 
 @dataclass(frozen=True)
 class Preview:
-    rows: list[PreviewRow]  # the first rows of the file, as they will be imported
-    valid: int
-    rejected: int
+    """What importing the file with this mapping would do, row by row; every row is checked."""
+
+    rows: list[PreviewRow]  # every row of the file, in order
     mapping: dict[str, int | None]
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((ADD, IN_CAMPAIGN, REPEATED, REFUSED, DO_NOT_CONTACT), 0)
+        for row in self.rows:
+            counts[row.kind] += 1
+        return counts
+
+    @property
+    def valid(self) -> int:
+        return self.counts[ADD]
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rows) - self.valid
+
+    @cached_property
+    def not_added(self) -> list[PreviewRow]:
+        return [row for row in self.rows if not row.ok]
+
+    @cached_property
+    def warned(self) -> list[PreviewRow]:
+        return [row for row in self.rows if row.ok and row.warning]
+
+    @property
+    def listed_not_added(self) -> list[PreviewRow]:
+        return self.not_added[:PREVIEW_LISTED_ROWS]
+
+    @property
+    def unlisted_not_added(self) -> int:
+        return len(self.not_added) - len(self.listed_not_added)
+
+    @property
+    def listed_warned(self) -> list[PreviewRow]:
+        return self.warned[:PREVIEW_LISTED_ROWS]
+
+    @property
+    def unlisted_warned(self) -> int:
+        return len(self.warned) - len(self.listed_warned)
+
+    @property
+    def sample(self) -> list[PreviewRow]:
+        """The first rows that will be added as they are."""
+        return [row for row in self.rows if row.ok and not row.warning][:PREVIEW_SAMPLE_ROWS]
+
+    @property
+    def warning_summaries(self) -> list[str]:
+        return note_gap_summaries((row.gap for row in self.warned), "row to add", "rows to add")
 
     def mapping_fields(self) -> list[tuple[str, str]]:
         """The mapping as form fields, so the Import button imports exactly what was previewed."""
         return [(name, "" if index is None else str(index)) for name, index in self.mapping.items()]
 
 
-def build_preview(campaign: Campaign, table: CsvTable, mapping: dict[str, int | None], limit: int = 20) -> Preview:
-    """What importing the file with this mapping would do: every row checked, the first shown."""
+def build_preview(campaign: Campaign, table: CsvTable, mapping: dict[str, int | None]) -> Preview:
+    """What importing the file with this mapping would do: every row checked, in the few
+    queries plan_batch makes, however long the file."""
     entries, rejected = rows_to_prospects(table.rows, mapping)
     plan = plan_batch(campaign, entries)
-    statuses = plan.statuses()
+    not_added = {rejection.number: rejection for rejection in plan.all_rejections(rejected)}
+    known = {entry.number for entry, _ in plan.known}
+    gaps = note_gaps(campaign, plan)
     entry_at = {entry.number: entry for entry in entries}
-    rejection_at = {rejection.number: rejection for rejection in rejected}
     rows = []
-    for row in table.rows[:limit]:
-        if row.number in rejection_at:
-            rejection = rejection_at[row.number]
-            details, profile, status = rejection.details, rejection.text, rejection.reason
+    for row in table.rows:
+        if row.number in not_added:
+            rejection = not_added[row.number]
+            details, profile, status, kind = rejection.details, rejection.text, rejection.reason, rejection.kind
         else:
             entry = entry_at[row.number]
-            details, profile, status = entry.details(), entry.profile, statuses[row.number]
+            details, profile, status, kind = entry.details(), entry.profile, "ok", ADD
         name = " ".join(part for part in (details.get("first_name"), details.get("last_name")) if part)
-        known = status == "known"
         rows.append(PreviewRow(
             row.number, profile, name, details.get("company", ""), details.get("title", ""),
-            "ok" if known else status, known,
+            status, row.number in known, kind, gaps.get(row.number),
         ))
-    return Preview(rows, plan.to_add, len(table.rows) - plan.to_add, mapping)
+    return Preview(rows, mapping)
+
+
+PROBLEM_COLUMNS = ["Row", "Problem"]
+
+
+def problem_rows(preview: Preview, table: CsvTable) -> list[list[str]]:
+    """The rows that will not be added, and those added with a warning, as the file had them,
+    each after its row number and its problem: to fix in a spreadsheet and import again."""
+    cells_at = {row.number: row.cells for row in table.rows}
+    listed = sorted(preview.not_added + preview.warned, key=lambda row: row.number)
+    return [[str(row.number), row.status if not row.ok else row.warning, *cells_at[row.number]] for row in listed]

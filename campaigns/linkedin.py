@@ -18,6 +18,11 @@ SLUG = re.compile(r"[\w-]{2,100}", re.UNICODE)
 LINKEDIN_HOST = re.compile(r"([a-z]{2,3}\.|www\.|m\.)?linkedin\.com")
 # How much of a refused value a reason quotes: enough to recognise it, never a whole file.
 SHOWN_LENGTH = 100
+# Sales Navigator names a lead by its own id (ACwAA…, in /sales/lead/ and /sales/people/ links
+# and in urn:li:fs_salesProfile:(…)), not by the profile id (ACoAA…) that fsd_profile URNs and
+# OutX's send-connection-request take; LinkedIn offers no documented way from one to the other.
+SALES_NAVIGATOR_ID = re.compile(r"(urn:li:fsd?_salesProfile:\(?|urn:li:fsd_profile:)?ACwAA", re.IGNORECASE)
+SALES_NAVIGATOR_ADVICE = "open the lead's LinkedIn profile (View LinkedIn profile) and paste that /in/ URL"
 
 
 class InvalidProfile(ValueError):
@@ -41,6 +46,8 @@ def text_of(value: object, what: str) -> str:
 def normalise_profile_urn(value: str) -> str:
     """`urn:li:fsd_profile:<id>`, from the URN or the bare id (as OutX accepts both)."""
     value = text_of(value, "profile URN")
+    if SALES_NAVIGATOR_ID.match(value):
+        raise InvalidProfile(f"{shown(value)} is a Sales Navigator lead id; {SALES_NAVIGATOR_ADVICE}.")
     profile_id = value[len(URN_PREFIX) :] if value.startswith(URN_PREFIX) else value
     if not PROFILE_ID.fullmatch(profile_id):
         raise InvalidProfile(f"{shown(value)} is not a LinkedIn profile URN (urn:li:fsd_profile:…).")
@@ -82,6 +89,8 @@ def profile_slug(url: str) -> str:
     segments = [unquote(s) for s in parts.path.split("/") if s]
     if segments[:1] == ["mwlite"]:  # the lightweight mobile site: /mwlite/in/slug
         segments = segments[1:]
+    if segments[:1] == ["sales"]:
+        raise InvalidProfile(f"{shown(given)} is a Sales Navigator link; {SALES_NAVIGATOR_ADVICE}.")
     if len(segments) < 2 or segments[0] != "in":
         raise InvalidProfile(f"{shown(given)} is not a profile address (linkedin.com/in/…).")
     slug = segments[1].lower()
@@ -103,7 +112,7 @@ def parse_profile(value: str) -> tuple[str | None, str | None]:
     text = text_of(value, "profile")
     if not text:
         raise InvalidProfile("The line is empty.")
-    if text.startswith("urn:"):
+    if text.startswith("urn:") or SALES_NAVIGATOR_ID.match(text):
         return normalise_profile_urn(text), None
     if "linkedin.com" in text.lower() or "/" in text:
         return None, normalise_profile_url(text)

@@ -330,8 +330,8 @@ def test_bad_rows_get_the_reasons_the_pages_give(owner_api, owner_client, campai
     # The paste page (profiles only, one a line): the API's reason says the same, after the
     # import's "Invalid profile: " (the CSV page's wording).
     pasted = [row.get("profile_url") or row.get("profile_urn") for row in BAD_ROWS[:3]]
-    owner_client.post(reverse("prospects_add", args=[campaign.pk]), {"profiles": "\n".join(pasted)})
-    page = owner_client.get(reverse("prospects_add", args=[campaign.pk])).content.decode()
+    # The page answers the paste itself, the refused lines back in the box with their reasons.
+    page = owner_client.post(reverse("prospects_add", args=[campaign.pk]), {"profiles": "\n".join(pasted)}).content.decode()
     for reason in api_reasons[:3]:
         from django.utils.html import escape
 

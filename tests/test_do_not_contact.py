@@ -262,7 +262,7 @@ def test_pasting_prospects_refuses_those_on_the_list_naming_the_entry(ada_client
         {"profiles": "linkedin.com/in/blocked-person\nlinkedin.com/in/free-person"}, follow=True,
     )
     html = words(response.content.decode())
-    assert "Added 1 prospect; 1 line rejected" in html
+    assert "Added 1 prospect; 1 line refused." in html
     assert (
         "On the do-not-contact list (person “https://www.linkedin.com/in/blocked-person”: Asked not to be contacted)."
         in html
@@ -293,7 +293,7 @@ def test_a_csv_import_refuses_a_listed_company_and_a_known_prospect_of_it(ada_cl
     form = {"profile_url": "0", "company": "1"}
     response = ada_client.post(map_url, form, follow=True)
     html = words(response.content.decode())
-    assert "Imported 1 prospect; 2 rows rejected." in html
+    assert "Added 1 prospect; 2 rows refused." in html
     assert html.count("On the do-not-contact list (company “ACME Corp.”: Customer).") == 2
     assert list(campaign.requests.values_list("prospect__company", flat=True)) == ["Globex"]
 

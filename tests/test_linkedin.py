@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from campaigns.linkedin import (
@@ -68,3 +70,37 @@ def test_parse_profile_tells_urls_from_urns():
         parse_profile("ada lovelace")
     with pytest.raises(InvalidProfile, match="empty"):
         parse_profile("   ")
+
+
+# Sales Navigator names a lead by its own id (ACwAA…), not the profile id (ACoAA…) that an
+# fsd_profile URN and OutX take: refused, saying what to paste instead.
+SALES_NAVIGATOR_ADVICE = "open the lead's LinkedIn profile (View LinkedIn profile) and paste that /in/ URL"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://www.linkedin.com/sales/lead/ACwAAAB1c2Q,NAME_SEARCH,x7Yz",
+        "https://www.linkedin.com/sales/people/ACwAAAB1c2Q,NAME_SEARCH,x7Yz?_ntb=abc",
+        "linkedin.com/sales/lead/ACwAAAB1c2Q,NAME_SEARCH,x7Yz/",
+    ],
+)
+def test_sales_navigator_links_are_refused_with_what_to_paste_instead(value):
+    with pytest.raises(InvalidProfile, match=r"is a Sales Navigator link; " + re.escape(SALES_NAVIGATOR_ADVICE)):
+        parse_profile(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ACwAAAB1c2Q",
+        "ACwAAAB1c2Q,NAME_SEARCH,x7Yz",
+        "urn:li:fs_salesProfile:(ACwAAAB1c2Q,NAME_SEARCH,x7Yz)",
+        "urn:li:fsd_profile:ACwAAAB1c2Q",
+    ],
+)
+def test_sales_navigator_ids_are_never_taken_for_profile_ids(value):
+    with pytest.raises(InvalidProfile, match=r"is a Sales Navigator lead id; " + re.escape(SALES_NAVIGATOR_ADVICE)):
+        parse_profile(value)
+    with pytest.raises(InvalidProfile, match="Sales Navigator"):
+        normalise_profile_urn(value)

@@ -39,7 +39,7 @@ from campaigns.importing import (
 from campaigns.models import Campaign, ConnectionRequest
 from campaigns.notes import JS_WHITESPACE, NOTE_MAX_LENGTH, check_note, js_trim, utf16_length
 from campaigns.params import MAX_PAGE, parse_page
-from campaigns.views.review import spreadsheet_safe
+from campaigns.csvexport import spreadsheet_safe
 
 EXAMPLES = {
     "profile": 600,
@@ -352,7 +352,7 @@ def test_review_and_its_export_answer_any_query_string(client, ada, campaign, da
     assert page.status_code == 200
     export = client.get(reverse("review_export"), query)
     assert export.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert rows[0][0] == "Submitted at"
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import math
 import re
+from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
@@ -61,12 +62,23 @@ def upload(client, campaign, text) -> str:
     return response["Location"]
 
 
+def tally_of(html: str) -> dict[str, int]:
+    """The preview's counts, by their labels."""
+    return {label: int(count) for label, count in re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html)}
+
+
 def rows(*records: list[str], start=2) -> list[CsvRow]:
     return [CsvRow(number, list(cells)) for number, cells in enumerate(records, start=start)]
 
 
 def html_of(response) -> str:
     return response.content.decode()
+
+
+def textarea_of(html: str) -> str:
+    """The profiles box's text, as a browser shows it (Django puts a line break first)."""
+    found = re.search(r"<textarea[^>]*>\n?(.*?)</textarea>", html, re.DOTALL)
+    return unescape(found.group(1)) if found else ""
 
 
 def insert_batches(model, count: int) -> int:
@@ -163,7 +175,8 @@ def test_paste_adds_prospects_queues_requests_and_renders_notes(owner_client, ca
 
     assert response.status_code == 302
     assert response["Location"] == reverse("campaign_detail", args=[campaign.pk])
-    assert messages_of(response) == ["Added 2 prospects; 0 lines rejected; 0 already in this campaign."]
+    # The fourth line is the first's person again: merged, and said so.
+    assert messages_of(response) == ["Added 2 prospects; 1 line repeated an earlier line and was merged."]
     assert set(Prospect.objects.values_list("profile_url", "profile_urn")) == {
         ("https://www.linkedin.com/in/ada", None), (None, f"{URN}ACoAAB12345"),
     }
@@ -180,7 +193,7 @@ def test_known_prospects_are_reused_and_those_in_the_campaign_reported(owner_cli
 
     response = owner_client.post(add_url(campaign), {"profiles": text})
 
-    assert messages_of(response) == ["Added 2 prospects; 0 lines rejected; 1 already in this campaign."]
+    assert messages_of(response) == ["Added 2 prospects; 1 already in this campaign."]
     assert Prospect.objects.count() == 3
     assert ConnectionRequest.objects.filter(campaign=campaign).count() == 3
     assert ConnectionRequest.objects.get(campaign=campaign, prospect=known).note == "Hello Grace"
@@ -189,14 +202,16 @@ def test_known_prospects_are_reused_and_those_in_the_campaign_reported(owner_cli
 def test_rejected_lines_are_listed_back_with_their_line_numbers(owner_client, campaign):
     text = "https://www.linkedin.com/in/ada\nnot a profile <b>\n\nhttps://www.linkedin.com/company/x\n"
 
-    response = owner_client.post(add_url(campaign), {"profiles": text}, follow=True)
+    response = owner_client.post(add_url(campaign), {"profiles": text})
 
     html = html_of(response)
-    assert response.redirect_chain == [(add_url(campaign), 302)]
-    assert "Added 1 prospect; 2 lines rejected; 0 already in this campaign." in html
+    assert response.status_code == 200
+    assert "Added 1 prospect; 2 lines refused." in html
     assert "<td>2</td><td class=\"prospects-text\">not a profile &lt;b&gt;</td>" in html
     assert "<td>4</td>" in html and "not a profile address" in html
     assert Prospect.objects.count() == 1
+    # Exactly the refused lines are back in the box, as typed, to fix and add again.
+    assert textarea_of(html) == "not a profile <b>\nhttps://www.linkedin.com/company/x"
     # Shown once: the list is gone on the next visit.
     assert "not a profile &lt;b&gt;" not in html_of(owner_client.get(add_url(campaign)))
 
@@ -415,14 +430,18 @@ def test_mapping_is_guessed_and_the_preview_shows_each_rows_status(owner_client,
     assert re.search(r'<option value="4" selected>Job Title</option>', html)
     assert re.search(r"<button[^>]*>Preview</button>", html)
     statuses = re.findall(r"<tr class=\"prospects-row-(\w+)\">\s*<td>(\d+)</td>", html)
+    # Every row that will not be added, then a sample of those that will.
     assert statuses == [
-        ("ok", "2"), ("rejected", "3"), ("rejected", "4"), ("rejected", "5"), ("ok", "6"), ("rejected", "7"), ("ok", "8"),
+        ("rejected", "3"), ("rejected", "4"), ("rejected", "5"), ("rejected", "7"), ("ok", "2"), ("ok", "6"), ("ok", "8"),
     ]
     assert "No profile URL or URN." in html
     assert "not a linkedin.com address" in html
     assert "Duplicate of row 2 in this file." in html
     assert "Already in this campaign." in html
-    assert "<strong>3</strong> valid, <strong>4</strong> rejected" in html
+    assert tally_of(html) == {
+        "Will be added": 3, "Already in this campaign": 1, "Repeat an earlier row": 1, "Refused": 2,
+        "On the do-not-contact list": 0,
+    }
     assert re.search(r"<button[^>]*>Import 3 prospects</button>", html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)</script>" not in html
@@ -464,7 +483,9 @@ def test_import_creates_reuses_fills_and_lists_every_rejected_row(owner_client, 
 
     assert response.status_code == 302
     assert response["Location"] == step2
-    assert messages_of(response) == ["Imported 3 prospects; 4 rows rejected."]
+    assert messages_of(response) == [
+        "Added 3 prospects; 1 already in this campaign; 1 row repeated an earlier row and was merged; 2 rows refused."
+    ]
     grace.refresh_from_db()
     assert (grace.first_name, grace.last_name, grace.company, grace.title) == ("Amazing Grace", "Hopper", "Navy, US", "Admiral")
     ada = Prospect.objects.get(profile_url="https://www.linkedin.com/in/ada")
@@ -489,7 +510,7 @@ def test_an_import_without_rejections_goes_back_to_the_campaign(owner_client, ca
     response = owner_client.post(step2, {"profile_urn": "0", "full_name": "1"})
 
     assert response["Location"] == reverse("campaign_detail", args=[campaign.pk])
-    assert messages_of(response) == ["Imported 1 prospect; 0 rows rejected."]
+    assert messages_of(response) == ["Added 1 prospect."]
     prospect = Prospect.objects.get()
     assert (prospect.profile_urn, prospect.first_name, prospect.last_name) == (f"{URN}ACoAAB12345", "Ada", "Lovelace")
     assert "prospect_import" not in owner_client.session  # the upload is cleared
@@ -508,7 +529,7 @@ def test_a_row_whose_urn_and_url_name_two_known_prospects_is_rejected(owner_clie
     response = owner_client.post(step2, {"profile_urn": "0", "profile_url": "1"}, follow=True)
 
     html = html_of(response)
-    assert "Imported 1 prospect; 1 row rejected." in html
+    assert "Added 1 prospect; 1 row refused." in html
     assert "two different known prospects" in html
     url_only.refresh_from_db()
     assert url_only.profile_urn == f"{URN}ACoAAThree"  # the URN it lacked is learned

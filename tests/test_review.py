@@ -1,5 +1,6 @@
 """Review: the list of every invitation with its filters, one invitation's page, the CSV export."""
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -247,8 +248,10 @@ def export(client, **params) -> tuple[object, list[list[str]]]:
     response = client.get(reverse("review_export"), params)
     assert response.status_code == 200
     assert response.streaming
-    text = b"".join(response.streaming_content).decode()
-    return response, list(csv.reader(io.StringIO(text)))
+    body = b"".join(response.streaming_content)
+    # The UTF-8 byte-order mark first, once: without it Excel opens "Krüger" as "KrÃ¼ger".
+    assert body.startswith(codecs.BOM_UTF8) and codecs.BOM_UTF8 not in body[3:]
+    return response, list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def test_export_streams_the_filtered_requests_as_csv(user_client, user, campaign):
@@ -295,3 +298,13 @@ def test_export_with_no_rows_has_the_header_only(user_client):
     _, rows = export(user_client, q="nobody")
 
     assert len(rows) == 1 and rows[0][0] == "Submitted at"
+
+
+def test_export_keeps_accents_for_excel(user_client, campaign):
+    add_request(campaign, first_name="Sabine", last_name="Krüger", company="Stadtwerke München", note="Grüße")
+
+    response = user_client.get(reverse("review_export"), {"q": "KRÜGER"})
+
+    body = b"".join(response.streaming_content)
+    assert body.startswith(codecs.BOM_UTF8 + b"Submitted at,")
+    assert "Krüger,Stadtwerke München".encode() in body

@@ -238,7 +238,8 @@ def test_the_whole_flow_and_the_import_drops_the_table(owner_client, campaign):
     assert "prospects.csv, 4 rows" in page.content.decode()
     preview = owner_client.get(map_url(campaign, key), {"profile_url": "0", "first_name": "1", "preview": "1"}, HTTP_HX_REQUEST="true")
     assert preview.status_code == 200
-    assert "<strong>3</strong> valid, <strong>1</strong> rejected" in preview.content.decode()
+    assert "<dt>Will be added</dt><dd>3</dd>" in preview.content.decode()
+    assert "<dt>Refused</dt><dd>1</dd>" in preview.content.decode()
 
     response = owner_client.post(map_url(campaign, key), {"profile_url": "0", "first_name": "1"})
 

@@ -6,9 +6,10 @@ import datetime as dt
 import zoneinfo
 
 from django import forms
-from django.db.models import F, Q
+from django.db.models import F
 
 from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequestQuerySet, RequestState, Sender
+from ..textsearch import every_word_in
 
 # The days a filter may name. Nothing was sent before 2000 (LinkedIn began in 2003) and a day
 # this far ahead is surely a typo; the bounds also keep "the day after" and the conversion to
@@ -16,6 +17,8 @@ from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequestQuerySe
 FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 DAY_RANGE_TEXT = f"{FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
+# What the Search box looks in.
+SEARCHED_FIELDS = ["prospect__first_name", "prospect__last_name", "prospect__company", "note"]
 DATE_ERRORS = {"invalid": "Enter a valid date. Write it as YYYY-MM-DD, for example 2024-05-31."}
 
 
@@ -124,14 +127,8 @@ class ReviewFilterForm(forms.Form):
             requests = requests.filter(submitted_at__gte=self._day_start(data["date_from"]))
         if data.get("date_to"):
             requests = requests.filter(submitted_at__lt=self._day_start(data["date_to"] + dt.timedelta(days=1)))
-        # Every word must match somewhere, so "Ada Lovelace" finds first and last name together.
-        for word in data.get("q", "").split():
-            requests = requests.filter(
-                Q(prospect__first_name__icontains=word)
-                | Q(prospect__last_name__icontains=word)
-                | Q(prospect__company__icontains=word)
-                | Q(note__icontains=word)
-            )
+        # Every word must match somewhere, whatever its case ("KRÜGER" finds "Krüger").
+        requests = requests.filter(every_word_in(data.get("q", ""), SEARCHED_FIELDS))
         return requests.order_by(F("submitted_at").desc(nulls_last=True), "-id")
 
     def _day_start(self, day: dt.date) -> dt.datetime:

@@ -7,15 +7,12 @@ Removing an entry lets invitations reach that person again, so only an admin may
 
 from __future__ import annotations
 
-import codecs
-import csv
-import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,12 +20,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from people.timezones import shown_zone
+
 from ..donotcontact import AddResult, add_entries, read_entry
 from ..forms.donotcontact import EntriesCsvForm, PasteEntriesForm, SearchForm
 from ..importing import CsvRow, CsvTable, compact
-from ..models import DoNotContact, Sender
+from ..models import DoNotContact
 from ..params import parse_page
-from .review import EXPORT_CHUNK_SIZE, EchoBuffer, local_time, spreadsheet_safe
+from ..textsearch import every_word_in
+from ..csvexport import EXPORT_CHUNK_SIZE, csv_download
+from .review import local_time
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = ["Value", "Kind", "Reason", "Added by", "Added at", "Profile URL", "Profile URN", "Company"]
@@ -42,17 +43,13 @@ ENTRY_HEADERS = (
 REASON_HEADERS = ("reason", "why", "notes", "note", "comment", "comments")
 # What a refused line or row keeps of its text on the page.
 SHOWN_TEXT = 300
+SEARCHED_FIELDS = ["value", "reason", "company_name", "profile_url", "profile_urn"]
 
 
 def entries_listing(query: str) -> QuerySet:
     """The list, newest first, narrowed to entries matching every word of `query`."""
     entries = DoNotContact.objects.select_related("added_by").order_by("-created_at", "-id")
-    for word in query.split():
-        entries = entries.filter(
-            Q(value__icontains=word) | Q(reason__icontains=word) | Q(company_name__icontains=word)
-            | Q(profile_url__icontains=word) | Q(profile_urn__icontains=word)
-        )
-    return entries
+    return entries.filter(every_word_in(query, SEARCHED_FIELDS))
 
 
 def list_context(request: HttpRequest) -> dict:
@@ -60,7 +57,7 @@ def list_context(request: HttpRequest) -> dict:
     query = search.cleaned_data["q"] if search.is_valid() else ""
     page = Paginator(entries_listing(query), PAGE_SIZE).get_page(parse_page(request.GET.get("page")))
     return {
-        "search": search, "query": query, "page": page, "account": Sender.get(),
+        "search": search, "query": query, "page": page,
         "total": DoNotContact.objects.count() if query else page.paginator.count,
         "can_remove": request.user.is_staff,
     }
@@ -194,23 +191,18 @@ def do_not_contact_export(request: HttpRequest) -> StreamingHttpResponse:
     accents right; streamed, so a long list never sits in memory."""
     search = SearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
-    account = Sender.get()
-    time_zone = zoneinfo.ZoneInfo(account.time_zone)
-    writer = csv.writer(EchoBuffer())
-
-    def lines():
-        yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(EXPORT_COLUMNS)
-        for entry in entries_listing(query).iterator(chunk_size=EXPORT_CHUNK_SIZE):
-            yield writer.writerow([spreadsheet_safe(value) for value in (
-                entry.value, entry.get_kind_display(), entry.reason,
-                entry.added_by.get_username() if entry.added_by else "", local_time(entry.created_at, time_zone),
-                entry.profile_url or "", entry.profile_urn or "", entry.company_name,
-            )])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    # The viewer's zone, taken now: the stream is written after the request's zone is gone.
+    time_zone = shown_zone()
+    rows = (
+        (
+            entry.value, entry.get_kind_display(), entry.reason,
+            entry.added_by.get_username() if entry.added_by else "", local_time(entry.created_at, time_zone),
+            entry.profile_url or "", entry.profile_urn or "", entry.company_name,
+        )
+        for entry in entries_listing(query).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    )
     today = timezone.now().astimezone(time_zone).date()
-    response["Content-Disposition"] = f'attachment; filename="do-not-contact-{today:%Y-%m-%d}.csv"'
-    return response
+    return csv_download(f"do-not-contact-{today:%Y-%m-%d}.csv", EXPORT_COLUMNS, rows)
 
 
 @require_POST

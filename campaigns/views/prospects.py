@@ -1,39 +1,60 @@
 """Adding prospects to a campaign: by pasting profiles, or by importing a CSV in two steps.
 
+A paste adds what it can at once; the lines it refused come back in the box, alone, with
+their reasons, to be fixed and added again (as Waalaxy and lemlist keep a failed import's rows).
+
 The uploaded CSV waits between the steps in a PendingUpload row, named in the URL by its
 random key and readable only by its uploader, for at most PendingUpload.LIFETIME. It stays out
 of the session, which every request of its user (each status poll, too) loads and decodes.
-The rejected lines of a paste do stay in the session: at most 1,000 lines of 200 characters,
-shown by the very next page (the redirect's target), which removes them.
+Its preview checks every row before anything is imported: the counts, every row that will not
+be added or whose note lacks a value, and those rows as a CSV to fix in a spreadsheet.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods
+
+from ..csvexport import csv_download
 
 from ..forms.prospects import ColumnMappingForm, CsvUploadForm, PasteProfilesForm
 from ..importing import (
     CSV_FIELDS,
+    DO_NOT_CONTACT,
+    IN_CAMPAIGN,
+    PREVIEW_LISTED_ROWS,
+    PROBLEM_COLUMNS,
+    REFUSED,
+    REPEATED,
     CsvTable,
+    NoteGap,
     Rejection,
+    add_pasted_profiles,
     build_preview,
+    counted,
     guess_mapping,
-    parse_pasted_profiles,
+    note_gap_summaries,
+    note_gaps,
+    note_needs,
+    outcome_summary,
+    problem_rows,
     rows_to_prospects,
     save_batch,
 )
 from ..models import Campaign, PendingUpload
+from ..notes import NOTE_VARIABLES
 
-PASTE_REJECTED_SESSION_KEY = "prospects_add_rejected"
-PREVIEW_ROWS = 20
-# What a rejected line or row keeps of its text once stored: enough to recognise it.
+# What a rejected row keeps of its text once stored: enough to recognise it.
 REJECTED_TEXT_LIMIT = 200
 
 
@@ -50,7 +71,7 @@ def refuse_archived(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    return f"{count:,} {singular if count == 1 else (plural_form or singular + 's')}"
+    return counted(count, singular, plural_form)
 
 
 def rejections_to_json(rejections: list[Rejection]) -> list[list]:
@@ -64,36 +85,34 @@ def rejections_from_json(stored: list[list]) -> list[Rejection]:
 # --- Paste ----------------------------------------------------------------------------------
 
 
+def needed_variables(campaign: Campaign) -> NoteGap | None:
+    """What the note needs without a fallback ({first_name} and {company}), as a prospect with
+    none of the values lacks it; None when every variable has a fallback."""
+    needs = note_needs(campaign)
+    return NoteGap(tuple(name for name in NOTE_VARIABLES if name in needs)) if needs else None
+
+
 @require_http_methods(["GET", "POST"])
 def prospects_add(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = changeable_campaign(request, pk)
     if campaign.state == Campaign.State.ARCHIVED:
         return refuse_archived(request, campaign)
-    rejected: list[Rejection] = []
+    refused: list[Rejection] = []
     if request.method == "POST":
         form = PasteProfilesForm(request.POST)
         if form.is_valid():
-            entries, rejected = parse_pasted_profiles(form.cleaned_data["profiles"])
-            result, _ = save_batch(campaign, entries)
-            rejected = sorted(rejected + result.rejected, key=lambda rejection: rejection.number)
-            summary = (
-                f"Added {plural(result.added, 'prospect')}; {plural(len(rejected), 'line')} rejected; "
-                f"{result.in_campaign:,} already in this campaign."
-            )
-            (messages.success if result.added else messages.warning)(request, summary)
-            if not rejected:
+            result = add_pasted_profiles(campaign, form.cleaned_data["profiles"])
+            (messages.success if result.added and not result.refused else messages.warning)(request, result.summary)
+            for summary in note_gap_summaries(result.gaps.values(), "prospect added", "prospects added"):
+                messages.warning(request, summary)
+            if not result.refused:
                 return redirect("campaign_detail", pk=campaign.pk)
-            # Shown once on the next page, so the person can fix the lines and paste them again.
-            request.session[PASTE_REJECTED_SESSION_KEY] = {
-                "campaign": campaign.pk, "rejected": rejections_to_json(rejected),
-            }
-            return redirect("prospects_add", pk=campaign.pk)
+            # Only the refused lines go back in the box, as typed; the others are in the campaign.
+            form = PasteProfilesForm(initial={"profiles": result.kept_text})
+            refused = result.refused
     else:
         form = PasteProfilesForm()
-        stored = request.session.pop(PASTE_REJECTED_SESSION_KEY, None)
-        if stored and stored.get("campaign") == campaign.pk:
-            rejected = rejections_from_json(stored["rejected"])
-    context = {"campaign": campaign, "form": form, "rejected": rejected}
+    context = {"campaign": campaign, "form": form, "rejected": refused, "needs": needed_variables(campaign)}
     return TemplateResponse(request, "campaigns/prospects_add.html", context)
 
 
@@ -171,10 +190,13 @@ def prospects_import_map(request: HttpRequest, pk: int, token: str) -> HttpRespo
                 rejections = plan.all_rejections(rejected)
                 # The rejected rows stay listed on this page until the upload expires.
                 upload.record_import(result.added, rejections_to_json(rejections))
-            (messages.success if result.added else messages.warning)(
-                request,
-                f"Imported {plural(result.added, 'prospect')}; {plural(len(rejections), 'row')} rejected.",
+            kinds = Counter(rejection.kind for rejection in rejections)
+            summary = outcome_summary(
+                result.added, kinds[IN_CAMPAIGN], kinds[REPEATED], kinds[REFUSED] + kinds[DO_NOT_CONTACT], "row"
             )
+            (messages.success if result.added and not rejections else messages.warning)(request, summary)
+            for gap_summary in note_gap_summaries(note_gaps(campaign, plan).values(), "prospect added", "prospects added"):
+                messages.warning(request, gap_summary)
             if not rejections:
                 return redirect("campaign_detail", pk=campaign.pk)
             return redirect("prospects_import_map", pk=campaign.pk, token=token)
@@ -188,9 +210,11 @@ def prospects_import_map(request: HttpRequest, pk: int, token: str) -> HttpRespo
         else:
             form = ColumnMappingForm(initial=guessed, headers=table.headers)
 
-    preview = None
+    preview = problems_url = None
     if form.is_bound and form.is_valid():
-        preview = build_preview(campaign, table, form.mapping(), limit=PREVIEW_ROWS)
+        preview = build_preview(campaign, table, form.mapping())
+        problems_url = reverse("prospects_import_problems", args=[campaign.pk, token])
+        problems_url += "?" + urlencode(preview.mapping_fields())
     context = {
         "campaign": campaign,
         "form": form,
@@ -199,8 +223,25 @@ def prospects_import_map(request: HttpRequest, pk: int, token: str) -> HttpRespo
         "expires_at": upload.created_at + PendingUpload.LIFETIME,
         "row_count": len(table.rows),
         "preview": preview,
-        "preview_limit": PREVIEW_ROWS,
+        "problems_url": problems_url,
+        "listed_rows": PREVIEW_LISTED_ROWS,
     }
     if request.htmx:
         template_name += "#preview"
     return TemplateResponse(request, template_name, context)
+
+
+@require_GET
+def prospects_import_problems(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """The rows the preview lists (not added, or added with a warning), as the file had them,
+    each after its row number and its problem: a CSV to fix in a spreadsheet and import again."""
+    campaign = changeable_campaign(request, pk)
+    upload = uploaded_by(request, campaign, token)
+    if upload is None or upload.has_expired(timezone.now()) or upload.imported_at is not None:
+        raise Http404("This upload is no longer available.")
+    table = CsvTable.from_json(upload.table)
+    form = ColumnMappingForm(request.GET, headers=table.headers)
+    if not form.is_valid():
+        return redirect("prospects_import_map", pk=campaign.pk, token=token)
+    preview = build_preview(campaign, table, form.mapping())
+    return csv_download(f"rows-to-fix-{campaign.pk}.csv", PROBLEM_COLUMNS + table.headers, problem_rows(preview, table))

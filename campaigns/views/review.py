@@ -5,12 +5,9 @@ Everyone logged in may look at all of it (the login itself is required by the mi
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-import unicodedata
 import zoneinfo
-from collections.abc import Iterable, Iterator
 
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, QuerySet
@@ -20,21 +17,15 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ..csvexport import EXPORT_CHUNK_SIZE, csv_download
+from people.timezones import shown_zone
+
 from ..donotcontact import entry_blocking
 from ..forms.review import ReviewFilterForm
-from ..models import ConnectionRequest, Sender
+from ..models import Campaign, ConnectionRequest
 from ..params import parse_page
 
 PAGE_SIZE = 50
-EXPORT_CHUNK_SIZE = 2000
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Spreadsheets also read full-width ＝＋－＠ as these (and we treat the small forms ﹦﹢﹣﹫
-# alike): NFKC maps each of them to its ASCII character.
-FORMULA_CHARACTERS = ("=", "+", "-", "@")
-# What a spreadsheet skips before it looks for a formula: spaces, line breaks, control and
-# format characters such as a BOM (U+FEFF) or a zero-width space.
-SKIPPED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 EXPORT_COLUMNS = [
     "Submitted at", "Completed at", "State", "Campaign", "First name", "Last name", "Company",
     "Title", "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
@@ -51,14 +42,21 @@ RESPONSE_FILTERS = [
 ]
 
 
-def filtered_requests(request: HttpRequest, team: Sender) -> tuple[ReviewFilterForm, QuerySet]:
+def filtered_requests(request: HttpRequest) -> tuple[ReviewFilterForm, QuerySet]:
     """The filter form bound to the query string, and the requests it selects. Days are the
-    team's: in the time zone of `team`, the first sender."""
-    form = ReviewFilterForm(request.GET, time_zone=team.time_zone)
+    viewer's: in the time zone the request shows times in (people.middleware)."""
+    form = ReviewFilterForm(request.GET, time_zone=timezone.get_current_timezone_name())
     form.is_valid()  # errors are shown; the valid filters still apply
     # A follow-up is one to one with its invitation: joined, it costs no query per row.
     requests = ConnectionRequest.objects.select_related("prospect", "campaign", "followup", "sender")
+    if mine_only(request):
+        requests = requests.filter(campaign__in=Campaign.objects.owned_by(request.user))
     return form, by_response(form.filter_requests(requests), response_filter(request))
+
+
+def mine_only(request: HttpRequest) -> bool:
+    """?mine=1: only the invitations of the campaigns the person owns."""
+    return request.GET.get("mine") == "1"
 
 
 def response_filter(request: HttpRequest) -> str:
@@ -77,8 +75,7 @@ def by_response(requests: QuerySet, value: str) -> QuerySet:
 
 @require_GET
 def review(request: HttpRequest) -> TemplateResponse:
-    team = Sender.get()
-    form, requests = filtered_requests(request, team)
+    form, requests = filtered_requests(request)
     unanswered = ConnectionRequest.objects.old_unanswered().filter(pk=OuterRef("pk"))
     requests = requests.annotate(unanswered_too_long=Exists(unanswered))
     page = Paginator(requests, PAGE_SIZE).get_page(parse_page(request.GET.get("page")))
@@ -86,7 +83,7 @@ def review(request: HttpRequest) -> TemplateResponse:
     for row in page.object_list:
         row.can_change = row.campaign.can_be_changed_by(request.user)  # the owner is an id: no query
     context = {
-        "form": form, "page": page, "account": team,
+        "form": form, "page": page, "mine": mine_only(request),
         "response_filters": RESPONSE_FILTERS, "response_filter": response_filter(request),
         "unanswered_count": ConnectionRequest.objects.old_unanswered().count(),
         "unanswered_filter_on": bool(getattr(form, "cleaned_data", {}).get("old_unanswered")),
@@ -112,7 +109,6 @@ def request_detail(request: HttpRequest, pk: int) -> TemplateResponse:
         "followup_events": followup.events.all() if followup else [],
         "followup_output_json": output_json(followup.task_output) if followup else None,
         "unanswered_too_long": ConnectionRequest.objects.old_unanswered().filter(pk=pk).exists(),
-        "account": Sender.get(),  # the team's time zone
     }
     return TemplateResponse(request, "campaigns/request_detail.html", context)
 
@@ -124,29 +120,13 @@ def output_json(task_output) -> str | None:
 @require_GET
 def review_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered requests as CSV, streamed row by row so a large export never sits in memory."""
-    team = Sender.get()
-    _, requests = filtered_requests(request, team)
-    time_zone = zoneinfo.ZoneInfo(team.time_zone)
+    _, requests = filtered_requests(request)
+    # The viewer's zone, taken now: the stream is written after the request's zone is gone.
+    time_zone = shown_zone()
     rows = (export_row(row, time_zone) for row in requests.iterator(chunk_size=EXPORT_CHUNK_SIZE))
-    writer = csv.writer(EchoBuffer())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in with_header(rows)), content_type="text/csv; charset=utf-8"
-    )
     today = timezone.now().astimezone(time_zone).date()
-    response["Content-Disposition"] = f'attachment; filename="invitations-{today:%Y-%m-%d}.csv"'
-    return response
-
-
-class EchoBuffer:
-    """A file-like object whose write() hands back what it was given, for csv.writer to stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def with_header(rows: Iterable[list[str]]) -> Iterator[list[str]]:
-    yield EXPORT_COLUMNS
-    yield from rows
+    # With the UTF-8 byte-order mark, so that Excel reads accents right; every cell formula-safe.
+    return csv_download(f"invitations-{today:%Y-%m-%d}.csv", EXPORT_COLUMNS, rows)
 
 
 def export_row(connection_request: ConnectionRequest, time_zone: zoneinfo.ZoneInfo) -> list[str]:
@@ -174,23 +154,8 @@ def export_row(connection_request: ConnectionRequest, time_zone: zoneinfo.ZoneIn
         connection_request.get_response_display() if connection_request.response else "",
         local_time(connection_request.responded_at, time_zone),
     ]
-    return [spreadsheet_safe(cell) for cell in cells]
+    return cells  # csv_download makes each spreadsheet-safe
 
 
 def local_time(moment: dt.datetime | None, time_zone: zoneinfo.ZoneInfo) -> str:
     return moment.astimezone(time_zone).isoformat(sep=" ", timespec="seconds") if moment else ""
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """The cell as text a spreadsheet shows rather than runs: a leading ' stops a formula."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) or starts_a_formula(cell) else cell
-
-
-def starts_a_formula(cell: str) -> bool:
-    """Whether the cell's first visible character is one a spreadsheet starts a formula with,
-    in any width: `=1+1`, `＝1+1`, and the same after a BOM, spaces or zero-width characters."""
-    for char in cell:
-        if char.isspace() or unicodedata.category(char) in SKIPPED_CATEGORIES:
-            continue
-        return unicodedata.normalize("NFKC", char).startswith(FORMULA_CHARACTERS)
-    return False
