@@ -1,5 +1,11 @@
+import json
+
 from .models import OLD_INVITATION_AGE_TEXT, Sender
-from .notes import NOTE_MAX_LENGTH
+from .notes import NOTE_MAX_LENGTH, SAMPLE_LABEL, SAMPLE_PROSPECTS, sample_values
+
+NOTE_SAMPLE_MEASURE = json.dumps(
+    {"label": SAMPLE_LABEL, "candidates": [sample_values(prospect) for prospect in SAMPLE_PROSPECTS]}
+)
 
 
 def stopped_senders(request) -> dict:
@@ -12,4 +18,8 @@ def stopped_senders(request) -> dict:
 
 def limits(request) -> dict:
     """The rules the pages state in words, from the one place each is defined."""
-    return {"note_max_length": NOTE_MAX_LENGTH, "old_invitation_age": OLD_INVITATION_AGE_TEXT}
+    return {
+        "note_max_length": NOTE_MAX_LENGTH, "old_invitation_age": OLD_INVITATION_AGE_TEXT,
+        # The note editor's counter measures with these until its preview measures real notes.
+        "note_sample_measure": NOTE_SAMPLE_MEASURE,
+    }

@@ -234,3 +234,61 @@ def trimmed_end(pieces: list, strip) -> TrimmedEnd:
         if name not in (step_name for step_name, _ in steps):  # asked again, it is still empty
             steps.append((name, trimmed))
     return TrimmedEnd(tuple(steps), trimmed)
+
+
+# --- Sample prospects: the note before there is anyone to send it to ------------------------------
+#
+# A campaign with nobody queued (a new one) has no real note to measure, so the editor measures
+# and shows the notes these two typical prospects would get: one with every value, and one known
+# by name only, who gets each fallback (or shows which variable needs one).
+
+SAMPLE_LABEL = "with sample values"  # how the counter and the preview say a length is a sample's
+SAMPLE_PROSPECTS = (
+    {"first_name": "Alexandra", "last_name": "Johnson", "company": "Northwind Traders", "title": "Head of Sales"},
+    {"first_name": "Sam", "last_name": "Lee", "company": "", "title": ""},
+)
+
+
+def sample_values(prospect: dict[str, str]) -> dict[str, str]:
+    """A sample prospect's values as Prospect.note_values gives a real one's, {full_name} included."""
+    names = (prospect["first_name"], prospect["last_name"])
+    return {**prospect, "full_name": " ".join(name for name in names if name)}
+
+
+@dataclass(frozen=True)
+class SampleNote:
+    """One sample prospect's note: its text and length, or why it cannot be rendered."""
+
+    values: dict[str, str]
+    text: str
+    length: int
+    problem: str
+
+    @property
+    def who(self) -> str:
+        """The sample prospect as the preview names them: "Alexandra Johnson, Head of Sales at Northwind Traders"."""
+        about = " at ".join(value for value in (self.values["title"], self.values["company"]) if value)
+        return self.values["full_name"] + (f", {about}" if about else " (no title or company)")
+
+
+def sample_notes(template: str) -> list[SampleNote]:
+    notes = []
+    for prospect in SAMPLE_PROSPECTS:
+        values = sample_values(prospect)
+        try:
+            checked = check_note(render_note(template, values))
+        except NoteTemplateError as error:
+            notes.append(SampleNote(values, "", 0, str(error)))
+            continue
+        notes.append(SampleNote(values, checked.text, checked.length, checked.error))
+    return notes
+
+
+def longest_sample_note(template: str) -> SampleNote | None:
+    """The longest note a sample prospect gets (the first among equals); None if none renders."""
+    rendered = [note for note in sample_notes(template) if note.text or not note.problem]
+    return max(rendered, key=lambda note: note.length, default=None)
+
+
+def has_variables(template: str) -> bool:
+    return VARIABLE_PATTERN.search(template) is not None

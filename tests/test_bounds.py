@@ -125,10 +125,11 @@ def test_the_campaign_form_takes_each_number_at_its_maximum(ada_client, ada):
 def test_the_campaign_form_states_each_maximum_before_anything_is_typed(ada_client):
     html = words(ada_client.get(reverse("campaign_create")).content.decode())
 
-    assert re.search(r'<input type="number" name="followup_delay_minutes" value="1440" min="0" max="129600"', html)
+    # 1440 minutes, shown in its largest whole unit (tests/test_campaign_form.py): 1 day.
+    assert re.search(r'<input type="number" name="followup_delay_minutes" value="1" min="0" max="129600"', html)
     assert re.search(r'name="brake_min_invitations" value="20" min="0" max="1000"', html)
     assert re.search(r'name="brake_min_acceptance_percent" value="20" min="0" max="100"', html)
-    assert "How long after the acceptance is seen (1440 = one day). At most 129600 minutes (90 days)." in html
+    assert "How long after the acceptance is seen. At most 129600 minutes (90 days)." in html
     assert "0 turns the brake off. At most 1000 invitations." in html
     assert "At most 100 percent." in html
 
@@ -458,6 +459,6 @@ def test_home_and_the_campaign_page_and_its_status_answer_at_the_largest_values(
     assert home.status_code == 200
     assert page.status_code == 200 and status.status_code == 200
     html = words(page.content.decode())
-    assert "Stale: pending for more than 365 days" in html
+    assert "Stale: waiting for OutX&#x27;s extension for more than 365 days" in html
     due = (now + dt.timedelta(days=90)).strftime("%a %d %b")
     assert f"Follow-up message due {due}" in html

@@ -35,15 +35,18 @@ def test_the_form_offers_variants_a_follow_up_and_the_brake(ada_client):
         assert f'data-note-counter-for="id_{field}"' in html
         assert html.count(f'data-note-insert-into="id_{field}"') == 5
         assert f"id_{field}_preview" not in html  # the preview follows the note (variant A)
-    assert 'hx-include="#id_note_template"' in html
+    assert 'hx-include=".note-editor textarea"' in html
     for field, label in (
         ("followup_template", "Follow-up message"),
-        ("followup_delay_minutes", "Follow-up delay (minutes)"),
+        ("followup_delay_minutes", "Follow-up delay"),
         ("brake_min_invitations", "Brake after this many invitations"),
         ("brake_min_acceptance_percent", "Minimum acceptance rate (%)"),
     ):
         assert f'<label for="id_{field}">{label}</label>' in html
-    assert 'value="1440"' in html and 'value="20"' in html  # the defaults
+    # The defaults, the delay in its largest whole unit: 1440 minutes is 1 day.
+    assert re.search(r'<input type="number" name="followup_delay_minutes" value="1"', html)
+    assert '<option value="days" selected>days</option>' in html
+    assert 'name="brake_min_invitations" value="20"' in html and 'name="brake_min_acceptance_percent" value="20"' in html
     assert "style=" not in html and "<script>" not in html
 
 
@@ -175,3 +178,135 @@ def test_editing_saves_and_variants_are_given_out_again(ada_client, ada, make_ca
     assert campaign.followup_template == "Thanks!" and list(campaign.variants()) == ["A", "B"]
     # The prospect who had variant C has another one now, with its note.
     assert set(campaign.requests.values_list("variant", "note")) <= {("A", "A"), ("B", "B")}
+
+
+# --- Numbers show what will be saved; the follow-up delay in a unit ---------------------------------
+
+
+def test_a_refused_save_shows_the_default_of_each_number_left_empty(ada_client):
+    response = ada_client.post(reverse("campaign_create"), form_data(
+        note_template="Hi {nickname}", followup_delay_minutes="", brake_min_invitations="", brake_min_acceptance_percent="",
+    ))
+
+    html = response.content.decode()
+    assert response.status_code == 200 and not Campaign.objects.exists()
+    # What a save would store, not an empty box.
+    assert re.search(r'name="followup_delay_minutes" value="1"', html)
+    assert '<option value="days" selected>days</option>' in html
+    assert 'name="brake_min_invitations" value="20"' in html
+    assert 'name="brake_min_acceptance_percent" value="20"' in html
+
+
+@pytest.mark.parametrize(
+    ("number", "unit", "minutes"),
+    [("2", "days", 2880), ("3", "hours", 180), ("90", "minutes", 90), ("0", "days", 0), ("90", "days", 129600)],
+)
+def test_the_delay_is_typed_in_a_unit_and_stored_in_minutes(ada_client, number, unit, minutes):
+    response = ada_client.post(
+        reverse("campaign_create"), form_data(followup_delay_minutes=number, followup_delay_unit=unit)
+    )
+
+    assert response.status_code == 302
+    assert Campaign.objects.get().followup_delay_minutes == minutes
+
+
+def test_a_delay_over_90_days_is_refused_whatever_its_unit(ada_client):
+    response = ada_client.post(
+        reverse("campaign_create"), form_data(followup_delay_minutes="91", followup_delay_unit="days")
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and not Campaign.objects.exists()
+    assert "Enter at most 129600 minutes (90 days)." in html
+    assert re.search(r'<ul class="errorlist" id="id_followup_delay_minutes_error">', html)
+
+
+def test_a_post_without_a_unit_is_in_minutes(ada_client):
+    assert ada_client.post(reverse("campaign_create"), form_data(followup_delay_minutes="45")).status_code == 302
+    assert Campaign.objects.get().followup_delay_minutes == 45
+
+
+@pytest.mark.parametrize(
+    ("minutes", "number", "unit", "words"),
+    [(2880, "2", "days", "2 days"), (1440, "1", "days", "1 day"), (120, "2", "hours", "2 hours"),
+     (90, "90", "minutes", "90 minutes"), (0, "0", "minutes", "0 minutes")],
+)
+def test_the_delay_is_shown_back_in_its_largest_whole_unit(ada_client, ada, make_campaign, minutes, number, unit, words):
+    campaign = make_campaign(
+        owner=ada, state=Campaign.State.DRAFT, followup_template="Thanks!", followup_delay_minutes=minutes
+    )
+
+    form = ada_client.get(reverse("campaign_edit", args=[campaign.pk])).content.decode()
+    page = ada_client.get(page_url(campaign)).content.decode()
+
+    assert re.search(rf'name="followup_delay_minutes" value="{number}"', form)
+    assert f'<option value="{unit}" selected>{unit}</option>' in form
+    assert f"Sent once to each invitee who accepts, {words} after the acceptance is seen." in page
+
+
+def test_the_unit_has_a_name_and_the_delay_a_label(ada_client):
+    html = ada_client.get(reverse("campaign_create")).content.decode()
+
+    assert '<label for="id_followup_delay_minutes">Follow-up delay</label>' in html
+    unit = re.search(r'<select name="followup_delay_unit"[^>]*>', html).group(0)
+    assert 'aria-label="Unit of the follow-up delay"' in unit
+    delay = re.search(r'<input type="number" name="followup_delay_minutes"[^>]*>', html).group(0)
+    assert 'aria-describedby="id_followup_delay_minutes_helptext"' in delay
+    assert 'id="id_followup_delay_minutes_helptext"' in html
+
+
+# --- The 300 limit holds on the notes prospects get ---------------------------------------------
+
+
+def test_a_new_campaigns_note_is_measured_with_sample_values(ada_client):
+    # 295 as typed, and it fits; with the sample prospect, "Hi Alexandra, " and 281 characters
+    # make 295 too.
+    fits = "Hi {first_name}, " + "x" * 278
+    assert ada_client.post(reverse("campaign_create"), form_data(note_template=fits)).status_code == 302
+    Campaign.objects.all().delete()
+
+    # 299 as typed, within the limit; but "Hi Alexandra Johnson, " and 282 characters make 304.
+    too_long = "Hi {full_name}, " + "x" * 283
+    response = ada_client.post(reverse("campaign_create"), form_data(note_template=too_long))
+
+    assert response.status_code == 200 and not Campaign.objects.exists()
+    assert (
+        "With sample values (Alexandra Johnson, Head of Sales at Northwind Traders) the note is 305 characters long; "
+        "LinkedIn allows at most 300." in response.content.decode()
+    )
+
+
+def test_the_template_as_typed_is_held_to_300_too(ada_client):
+    """docs/product.md: the limit holds for the template as typed and for every note. A long
+    fallback never written for these prospects still counts, as typed."""
+    too_long = "Hi {first_name|" + "a" * 40 + "}, " + "x" * 270
+    response = ada_client.post(reverse("campaign_create"), form_data(note_template=too_long))
+    assert response.status_code == 200 and not Campaign.objects.exists()
+    assert "The template as typed is 328 characters long; LinkedIn allows at most 300." in response.content.decode()
+
+
+def test_with_queued_prospects_their_notes_decide(ada_client, ada, make_campaign):
+    campaign = make_campaign(owner=ada, state=Campaign.State.DRAFT, note_template="Hi {first_name}")
+    add_request(campaign, first_name="Bo", company="International Business Machines")
+    # 279 as typed; Bo's note, "Hi Bo, ", 230 characters and the company: 269. It fits.
+    fits = "Hi {first_name}, " + "x" * 230 + " {company|" + "y" * 20 + "}"
+    response = ada_client.post(reverse("campaign_edit", args=[campaign.pk]), form_data(note_template=fits))
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.note_template == fits
+    assert campaign.requests.get().note == "Hi Bo, " + "x" * 230 + " International Business Machines"
+
+    # 290 as typed, but Bo's note is 302.
+    too_long = "Hi {first_name}, at {company} " + "z" * 260
+    response = ada_client.post(reverse("campaign_edit", args=[campaign.pk]), form_data(note_template=too_long))
+    assert response.status_code == 200
+    assert "Bo: The note is 302 characters long; LinkedIn allows at most 300." in response.content.decode()
+
+
+def test_a_refused_note_marks_its_textarea_invalid_and_described_by_the_error(ada_client):
+    html = ada_client.post(reverse("campaign_create"), form_data(note_template="a" * 301)).content.decode()
+
+    textarea = re.search(r'<textarea name="note_template"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in textarea
+    assert 'aria-describedby="id_note_template_hint id_note_template_counter id_note_template_error"' in textarea
+    assert '<ul class="errorlist" id="id_note_template_error">' in html

@@ -1,7 +1,9 @@
 """The note editor include and its live preview endpoint."""
 
 import itertools
+import json
 import re
+from html import unescape
 
 import pytest
 from django import forms
@@ -11,6 +13,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from campaigns.forms.campaigns import NoteEditorBoundField
 from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 from campaigns.notes import NOTE_VARIABLES
 from campaigns.views.notes import PROBLEMS_SHOWN
@@ -23,7 +26,7 @@ SERIAL = itertools.count()
 class NoteForm(forms.Form):
     """Stands in for the campaign form: the include only needs its `note_template` field."""
 
-    note_template = forms.CharField(widget=forms.Textarea, required=False)
+    note_template = forms.CharField(widget=forms.Textarea, required=False, bound_field_class=NoteEditorBoundField)
 
     def clean_note_template(self):
         raise forms.ValidationError("Too long <really>.")
@@ -66,8 +69,25 @@ def test_editor_has_a_labelled_textarea_a_counter_and_the_hint():
     assert 'name="note_template"' in textarea and 'id="id_note_template"' in textarea
     assert "Hi {first_name}</textarea>" in html
     counter = re.search(r"<p[^>]*data-note-counter-for=\"id_note_template\"[^>]*>", html).group(0)
-    assert 'aria-live="polite"' in counter
+    assert 'id="id_note_template_counter"' in counter
     assert "<code>{first_name|there}</code>" in html
+    assert re.search(r'<p class="note-hint" id="id_note_template_hint">', html)
+
+
+def test_the_textarea_is_described_by_its_hint_and_counter_and_only_a_status_line_is_live():
+    html = render_editor()
+
+    textarea = re.search(r"<textarea[^>]*>", html).group(0)
+    assert 'aria-describedby="id_note_template_hint id_note_template_counter"' in textarea
+    assert 'aria-invalid' not in textarea
+    # The counter is not read out at each keystroke: it is no live region.
+    counter = re.search(r"<p[^>]*data-note-counter-for=\"id_note_template\"[^>]*>", html).group(0)
+    assert "aria-live" not in counter and "role=" not in counter
+    # A separate, polite status line, empty until the note crosses the limit (note-counter.js).
+    assert re.search(
+        r'<p class="visually-hidden" role="status" id="id_note_template_announcement" '
+        r'data-note-announcer-for="id_note_template"></p>', html
+    )
 
 
 def test_editor_shows_the_fields_errors_escaped_beside_it():
@@ -76,7 +96,9 @@ def test_editor_shows_the_fields_errors_escaped_beside_it():
     assert "&lt;b&gt;hello&lt;/b&gt;</textarea>" in html  # the value is kept, as text
     assert 'id="id_note_template_error"' in html
     assert "Too long &lt;really&gt;." in html
-    assert 'aria-describedby="id_note_template_error"' in html
+    textarea = re.search(r"<textarea[^>]*>", html).group(0)
+    assert 'aria-describedby="id_note_template_hint id_note_template_counter id_note_template_error"' in textarea
+    assert 'aria-invalid="true"' in textarea
 
 
 def test_variable_buttons_are_exactly_the_note_variables():
@@ -85,15 +107,17 @@ def test_variable_buttons_are_exactly_the_note_variables():
     inserted = re.findall(r'<button type="button"[^>]*data-note-insert="\{(\w+)\}"', html)
     assert tuple(inserted) == NOTE_VARIABLES
     assert html.count('data-note-insert-into="id_note_template"') == len(NOTE_VARIABLES)
-    hint = re.search(r'<p class="note-hint">(.*?)</p>', html, re.S).group(1)
+    hint = re.search(r'<p class="note-hint"[^>]*>(.*?)</p>', html, re.S).group(1)
     assert tuple(re.findall(r"<code>\{(\w+)\}</code>", hint)) == NOTE_VARIABLES
 
 
 def test_preview_follows_the_textarea_through_htmx(owner):
     new = render_editor()
     assert f'hx-get="{reverse("note_preview_new")}"' in new
-    assert 'hx-trigger="load, input changed delay:400ms from:#id_note_template"' in new
-    assert 'hx-include="#id_note_template"' in new
+    # Every note editor's textarea is sent: the preview measures the variants for their counters.
+    assert 'hx-trigger="load, input changed delay:400ms from:(.note-editor textarea)"' in new
+    assert 'hx-include=".note-editor textarea"' in new
+    assert 'hx-sync="this:replace"' in new  # an older answer never replaces a newer one
 
     campaign = Campaign.objects.create(name="Founders", owner=owner)
     existing = render_editor(campaign)
@@ -118,8 +142,44 @@ def test_a_301_unit_template_is_reported_with_its_length(user_client):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<strong>301/300</strong> (too long)" in html
-    assert "The template as typed is 301 characters long; LinkedIn allows at most 300." in html
+    # Without variables, the note is the template.
+    assert "The note: <strong>301/300</strong>: 1 over the limit; LinkedIn refuses notes longer than 300." in html
+    assert "The template as typed: <strong>301/300</strong>" in html
+
+
+def test_the_note_is_measured_with_sample_values_before_anyone_is_queued(user_client):
+    html = preview(user_client, note_template="Hi {first_name|there} at {company|your company}").content.decode()
+
+    # "Hi Alexandra at Northwind Traders": the longest sample note, not the template's 47.
+    assert "The note: <strong>33/300</strong>, with sample values." in html
+    assert "The template as typed: <strong>47/300</strong>" in html
+    assert "Alexandra Johnson, Head of Sales at Northwind Traders" in html
+    assert "Hi Alexandra at Northwind Traders</p>" in html
+    # The prospect known by name only gets the fallbacks.
+    assert "Sam Lee (no title or company)" in html and "Hi Sam at your company</p>" in html
+
+
+def test_a_variable_without_fallback_shows_on_the_sample_without_a_value(user_client):
+    html = preview(user_client, note_template="Hi {first_name}, how is {company}?").content.decode()
+
+    samples = html[html.index("With sample values</h3>"):]
+    assert "Hi Alexandra, how is Northwind Traders?</p>" in samples
+    assert "No value for {company} and no fallback" in samples and "Missing value" in samples
+
+
+def test_a_template_over_300_as_typed_is_refused_even_when_every_note_fits(user_client, owner):
+    """docs/product.md: the limit holds for the template as typed and for every note. The editor
+    shows both: the note Ada gets fits, the template as typed does not."""
+    campaign = Campaign.objects.create(name="Founders", owner=owner)
+    add_prospect(campaign, first_name="Ada", company="IBM")
+    template = "Hi {first_name}, " + "x" * 270 + " {company|" + "a very long fallback " * 2 + "}"
+
+    html = preview(user_client, campaign, note_template=template).content.decode()
+
+    assert "The template as typed: <strong>340/300</strong>" in html
+    assert "The note: <strong>282/300</strong>, the longest note, Ada’s." in html
+    assert "The template as typed is 340 characters long; LinkedIn allows at most 300." in html
+    assert "but the template’s own problem above must be fixed first" in html
 
 
 def test_an_emoji_counts_two_and_line_breaks_once(user_client):
@@ -213,11 +273,12 @@ def test_without_a_template_the_saved_one_is_previewed(user_client, owner):
     assert "Hello Ada</p>" in html
 
 
-def test_a_new_campaign_gets_the_template_checks_only(user_client):
+def test_a_new_campaign_gets_the_template_checks_and_the_sample_notes(user_client):
     html = preview(user_client, note_template="Hi {nickname}").content.decode()
 
     assert "Unknown variable {nickname}" in html
-    assert "Save the campaign and add prospects" in html
+    assert "The note: no prospect’s note can be written until the template’s problem below is fixed." in html
+    assert "Nobody is queued yet, so here are the notes two sample prospects would get." in html
 
 
 def test_htmx_gets_the_partial_and_a_plain_request_the_page(user_client, owner):
@@ -272,3 +333,62 @@ def test_preview_queries_do_not_grow_with_prospects(user_client, owner):
         add_prospect(campaign, first_name=f"Q{i}", company="" if i % 2 else "Acme")
 
     assert queries_for_preview(user_client, campaign) == with_three
+
+
+# --- One measure for the counter and the preview ----------------------------------------------------
+
+
+def measures_in(html: str) -> dict:
+    found = re.findall(r'<data data-note-measure-for="(\w+)" value="(\d*)" data-note-measure="([^"]*)"></data>', html)
+    return {name: (value, json.loads(unescape(measure))) for name, value, measure in found}
+
+
+def test_the_counters_measure_is_the_previews_note(user_client, owner):
+    campaign = Campaign.objects.create(name="Founders", owner=owner)
+    add_prospect(campaign, first_name="Ada", company="IBM")
+    add_prospect(campaign, first_name="Bartholomew", last_name="Xu", company="Initech 😀")
+
+    html = preview(user_client, campaign, note_template="Hi {first_name} of {company}").content.decode()
+
+    value, measure = measures_in(html)["note_template"]
+    # The number the counter starts from is the one the preview shows, and the values it renders
+    # the next keystrokes with are the longest note's prospect's.
+    assert value == "28" and "The note: <strong>28/300</strong>, the longest note, Bartholomew Xu’s." in html
+    assert measure["label"] == "the longest note, Bartholomew Xu’s"
+    assert measure["candidates"] == [
+        {"first_name": "Bartholomew", "last_name": "Xu", "full_name": "Bartholomew Xu", "company": "Initech 😀", "title": ""}
+    ]
+
+
+def test_the_preview_measures_the_variants_sent_for_their_counters(user_client, owner):
+    campaign = Campaign.objects.create(name="Founders", owner=owner)
+    add_prospect(campaign, first_name="Ada", company="IBM")
+
+    html = preview(
+        user_client, campaign, note_template="Hi {first_name}", note_template_b="Hello {first_name} at {company}",
+        note_template_c="  ",
+    ).content.decode()
+
+    measures = measures_in(html)
+    assert measures["note_template"][0] == "6" and measures["note_template_b"][0] == "16"  # "Hello Ada at IBM"
+    assert "note_template_c" not in measures  # left empty: nothing to measure
+
+
+def test_a_new_campaigns_measure_is_the_longest_sample_note(user_client):
+    html = preview(user_client, note_template="Hi {first_name|there} at {company|your company}").content.decode()
+
+    value, measure = measures_in(html)["note_template"]
+    assert value == "33" and measure["label"] == "with sample values"
+    assert [values["first_name"] for values in measure["candidates"]] == ["Alexandra", "Sam"]
+
+
+def test_a_301_note_is_301_in_both(user_client, owner):
+    """The issue's case: the preview said 0/300 while the counter said 301/300."""
+    campaign = Campaign.objects.create(name="Founders", owner=owner)
+    add_prospect(campaign, first_name="Grace", company="Navy")
+
+    html = preview(user_client, campaign, note_template="Hello {first_name}, " + "x" * 283 + " {company|}").content.decode()
+
+    assert measures_in(html)["note_template"][0] == "301"
+    assert "The note: <strong>301/300</strong>, the longest note, Grace’s: 1 over the limit" in html
+    assert "Grace’s at 301/300, is over the limit, so the campaign cannot launch." in html

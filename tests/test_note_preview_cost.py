@@ -400,3 +400,22 @@ class QueuedNotesInSqlTests(HypothesisTestCase):
         for note in campaign.rendered_notes(template):
             rendered = None if note.length == 0 and note.problem else note.length
             assert in_sql[note.request.pk] == rendered, (template, note.request.prospect.note_values())
+
+
+def test_measuring_the_variants_too_does_not_grow_with_the_queue(client, owner):
+    client.force_login(owner)
+    small = Campaign.objects.create(name="Small", owner=owner)
+    large = Campaign.objects.create(name="Large", owner=owner)
+    add_queued(small, random.Random(9), 10)
+    add_queued(large, random.Random(9), 1000)
+    params = {"note_template": "Hi {first_name}", "note_template_b": "Hey {company|}", "note_template_c": "Yo {title|}"}
+
+    def queries(campaign) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("note_preview", args=[campaign.pk]), params, HTTP_HX_REQUEST="true")
+            assert response.status_code == 200
+            assert response.content.decode().count("data-note-measure-for=") == 3
+        return len(captured)
+
+    queries(small)  # the first request creates the session and the account
+    assert queries(small) == queries(large)

@@ -54,7 +54,7 @@ def test_variant_rates_and_follow_ups_update_live(page, live_server, switch, pac
     followups = page.locator(".requests-table .request-followup")
     expect(followups).to_have_count(4)
     for followup in followups.all():
-        expect(followup).to_have_text("Follow-up: Pending")
+        expect(followup).to_have_text("Follow-up: With OutX")
     page.evaluate("window.__notReloaded = true")
 
     run_tick(now=start + dt.timedelta(seconds=17))  # the follow-ups' tasks are done: sent
