@@ -81,7 +81,7 @@ def skip_if_already_invited(request: ConnectionRequest, summary: TickSummary) ->
     by = f" by {earlier.sender.name}" if earlier.sender else ""
     request.move_to(
         ConnectionRequest.State.SKIPPED,
-        f"Already invited{by} in campaign “{earlier.campaign.name}” ({earlier.get_state_display().lower()}).",
+        f"Already invited{by} in campaign “{earlier.campaign.name}” ({earlier.state_in_words}).",
     )
     summary.skipped += 1
     return True

@@ -121,6 +121,28 @@ def apply_looked_up_profile(prospect: Prospect, profile: outx.Profile) -> None:
     # The name may be what the note was waiting for.
     for campaign in Campaign.objects.filter(requests__prospect=prospect, requests__state=ConnectionRequest.State.QUEUED).distinct():
         campaign.render_queued_notes()
+    skip_unsendable_after_lookup(prospect)
+
+
+# Campaigns that were launched counting on the look-up ("it is filled in once OutX has looked
+# up the profile"). A draft's launch check lists the row instead, with the fix next to it.
+LAUNCHED_STATES = (Campaign.State.ACTIVE, Campaign.State.PAUSED, Campaign.State.COMPLETED)
+
+
+def skip_unsendable_after_lookup(prospect: Prospect) -> None:
+    """The look-up is over: an invitation to the prospect whose note it did not make sendable
+    would otherwise wait in the queue for ever, so it leaves it now, skipped with the reason
+    ("No value for {company} after the LinkedIn look-up…"), and counts among those not sent."""
+    stuck = ConnectionRequest.objects.filter(prospect=prospect, campaign__state__in=LAUNCHED_STATES).unsendable()
+    for request in stuck.order_by("id"):
+        request.move_to(ConnectionRequest.State.SKIPPED, after_lookup_reason(request.note_problem))
+
+
+def after_lookup_reason(note_problem: str) -> str:
+    """ "No value for {company} after the LinkedIn look-up, and no fallback (write {company|…})." """
+    if note_problem.startswith("No value for ") and " and no fallback" in note_problem:
+        return note_problem.replace(" and no fallback", " after the LinkedIn look-up, and no fallback", 1)
+    return f"{note_problem} (after the LinkedIn look-up)"
 
 
 def merge_into_existing(duplicate: Prospect, existing: Prospect) -> None:

@@ -28,10 +28,10 @@ from django.db.models import Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.timesince import timesince
 
 from . import keys, linkedin
 from .charts import Segment, progress_segments
+from .durations import delay_in_words
 from .notes import (  # MESSAGE_MAX_LENGTH stays importable from here (campaigns/followups.py)
     MESSAGE_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -278,6 +278,10 @@ class Prospect(models.Model):
 
 
 class CampaignQuerySet(models.QuerySet):
+    def owned_by(self, user) -> CampaignQuerySet:
+        """The campaigns `user` owns: the "My campaigns" filter."""
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
     def visible_to(self, user) -> CampaignQuerySet:
         """The campaigns `user` may look at: every one, for any active user logged in (the pages
         and the JSON API alike); only the owner or an admin changes one (`can_be_changed_by`)."""
@@ -458,7 +462,7 @@ class Campaign(models.Model):
         target = next(to for (source, to), name in self.MOVES.items() if source == self.state and name == action)
         if target == self.State.ACTIVE:
             self.check_senders_usable_by(user)
-            if problems := self.launch_problems():
+            if problems := self.launch_problems(resuming=action == "resume"):
                 return problems
             self.spread_queued_over_senders()
             self.render_queued_notes()
@@ -529,7 +533,9 @@ class Campaign(models.Model):
         )
 
     def template_problems(self, template: str | None = None) -> list[str]:
-        """What is wrong with the note template itself, whoever the prospect is."""
+        """What is wrong with the note template itself, whoever the prospect is. The 300 limit
+        holds for the template as typed too (docs/product.md), besides each prospect's note: a
+        prospect's values can be as long as the variable names they replace."""
         template = self.note_template if template is None else template
         problems = template_errors(template)
         checked = check_note(template)
@@ -576,14 +582,22 @@ class Campaign(models.Model):
 
     NO_SENDER_PROBLEM = "Choose at least one sender in Edit: invitations go out from a sender."
 
-    def launch_problems(self) -> list[str]:
-        """Why the campaign cannot launch (or resume) as it stands; empty if it can."""
+    def launch_problems(self, resuming: bool = False) -> list[str]:
+        """Why the campaign cannot launch (or resume) as it stands; empty if it can.
+
+        A first launch needs someone queued, and lists every queued prospect whose note cannot
+        be sent, before anything goes out. A campaign that has run is never kept from resuming
+        by such invitations: they can simply be skipped (`skip_unsendable`), and the page warns
+        of them meanwhile (`unsendable_reasons`); only what concerns the whole campaign (its
+        senders, its templates) stops it."""
         problems = [] if self.senders.working().exists() else [self.NO_SENDER_PROBLEM]
         for label, template in self.variants().items():
             prefix = f"Variant {label}: " if len(self.variants()) > 1 else ""
             problems += [prefix + problem for problem in self.template_problems(template)]
         problems += self.followup_problems()
         by_variant = self.queued_notes_by_variant()
+        if resuming:
+            return problems  # with nobody queued, a resumed campaign still sends its follow-ups
         if not sum(notes.counts["queued"] for notes in by_variant):
             problems.append("Add prospects to the campaign first: nobody is queued.")
         listed = sorted(
@@ -598,6 +612,11 @@ class Campaign(models.Model):
             )
         return problems
 
+    @property
+    def followup_delay_in_words(self) -> str:
+        """The follow-up delay as the form shows it: "2 days", "1 hour", "90 minutes"."""
+        return delay_in_words(self.followup_delay_minutes)
+
     def followup_problems(self, template: str | None = None) -> list[str]:
         """What is wrong with the follow-up message template, if there is one."""
         template = self.followup_template if template is None else template
@@ -609,6 +628,32 @@ class Campaign(models.Model):
         if utf16_length(template) > MESSAGE_MAX_LENGTH:
             problems.append(f"Follow-up: the message is longer than {MESSAGE_MAX_LENGTH:,} characters.")
         return problems
+
+    # --- Queued invitations whose note cannot be sent -------------------------------------------
+
+    def unsendable_reasons(self, limit: int = 5) -> list[tuple[str, int]]:
+        """Why this campaign's unsendable invitations (`ConnectionRequestQuerySet.unsendable`)
+        cannot go out: (reason, how many), the commonest first. A missing value reads as the
+        note says it ("No value for {company}…"); notes too long are one reason whatever their length."""
+        unsendable = self.requests.unsendable()
+        reasons = [
+            (row["note_problem"], row["n"])
+            for row in unsendable.filter(note="").values("note_problem").annotate(n=models.Count("id")).order_by()
+        ]
+        too_long = unsendable.exclude(note="").count()
+        if too_long:
+            reasons.append((f"The note is longer than the {NOTE_MAX_LENGTH} characters LinkedIn allows.", too_long))
+        return sorted(reasons, key=lambda reason: (-reason[1], reason[0]))[:limit]
+
+    def skip_unsendable(self, user) -> int:
+        """Skip every queued invitation whose note cannot be sent, each with its reason; returns
+        how many. Only queued rows move, each through `move_to`: one someone else moved
+        meanwhile (the worker submitting it after a note edit fixed it) is left alone."""
+        skipped = 0
+        for row in self.requests.unsendable().order_by("id"):
+            cause = f"Skipped by {user.get_username()}, the note cannot be sent: {row.note_problem}"
+            skipped += row.move_to(RequestState.SKIPPED, cause)
+        return skipped
 
     @transaction.atomic
     def save_edited(self, senders: Iterable[Sender] | None = None) -> None:
@@ -725,14 +770,17 @@ class RequestCounts:
         return sum(self.by_state.values())
 
     @property
-    def open(self) -> int:
-        """Requests the worker still moves on by itself soon: the campaign page polls while any is.
+    def in_flight(self) -> int:
+        """Invitations the worker moves on soon whatever the campaign's state: being submitted,
+        or with OutX (polled until OutX says sent or not sent)."""
+        return self.by_state[RequestState.SUBMITTING] + self.by_state[RequestState.PENDING]
 
-        `sent` may become `accepted` days or weeks later, or never: polling for that would never
-        stop, so an acceptance shows at the next page load (or with the next change while the
-        page polls). `uncertain` moves only by a person's action, which reloads their page."""
-        settled = ConnectionRequest.FINAL_STATES | {RequestState.SENT, RequestState.UNCERTAIN}
-        return sum(count for state, count in self.by_state.items() if state not in settled)
+    @property
+    def awaiting_acceptance(self) -> int:
+        """Sent and not accepted yet: each may be accepted days or weeks later (the acceptance
+        check reads every sent invitation, in any campaign), or never."""
+        return self.by_state[RequestState.SENT]
+
 
     @property
     def segments(self) -> list[Segment]:
@@ -747,8 +795,11 @@ class RequestCounts:
         return "—" if rate is None else f"{percent_text(rate)} ({accepted} of {sent})"
 
     def per_state(self) -> list[tuple[str, str, int]]:
-        """(state, label, count) for every state, in the order of a request's life."""
-        return [(state.value, state.label, self.by_state[state]) for state in RequestState]
+        """(state, label, count) for every tab (REQUEST_TABS), each counting the states it shows."""
+        return [
+            (tab, RequestState(tab).label, sum(self.by_state[state] for state in states))
+            for tab, states in REQUEST_TABS.items()
+        ]
 
 
 @dataclass(frozen=True)
@@ -888,7 +939,9 @@ class TaskState(models.TextChoices):
 
     QUEUED = "queued", "Queued"
     SUBMITTING = "submitting", "Submitting"
-    PENDING = "pending", "Pending"
+    # Waiting for OutX's extension to perform it. Not "Pending": on LinkedIn and in Waalaxy a
+    # pending invitation is one sent and not yet accepted. Labels only: the values stay.
+    PENDING = "pending", "With OutX"
     SENT = "sent", "Sent"
     NOT_SENT = "not_sent", "Not sent"
     SKIPPED = "skipped", "Skipped"
@@ -925,6 +978,21 @@ def _invitation_states() -> type[models.TextChoices]:
 
 # The life of a connection request (docs/product.md): the shared states and `accepted`.
 RequestState = _invitation_states()
+
+# The campaign page's state tabs, in the order of a request's life, each with the states it
+# shows. "Sent" holds the accepted invitations too, as the progress bar and the acceptance
+# rate count them; "Accepted" is also a tab of its own.
+REQUEST_TABS: dict[str, tuple[str, ...]] = {
+    "queued": ("queued",),
+    "submitting": ("submitting",),
+    "pending": ("pending",),
+    "sent": ("sent", "accepted"),
+    "accepted": ("accepted",),
+    "not_sent": ("not_sent",),
+    "skipped": ("skipped",),
+    "failed": ("failed",),
+    "uncertain": ("uncertain",),
+}
 
 
 # LinkedIn invitations still unanswered after this long are worth withdrawing by hand.
@@ -996,6 +1064,12 @@ class OutxTask(models.Model):
     def event_links(self) -> dict:
         raise NotImplementedError
 
+    @property
+    def state_in_words(self) -> str:
+        """The state as a sentence says it: "not sent", "with OutX" (never "with outx")."""
+        label = self.get_state_display()
+        return label[:1].lower() + label[1:]
+
     def on_moved(self, new_state: str, cause: str, at: dt.datetime, fields: dict) -> None:
         """What else a move does, inside its transaction, before this object holds the new
         state and `fields`: the webhooks' outbox for the kinds a CRM hears about."""
@@ -1065,6 +1139,18 @@ SUBMIT_RULES = (
 )
 
 
+# A queued invitation whose note cannot be sent (SUBMIT_RULES: a note problem), with nothing
+# left to fill it: its prospect's look-up, if any, is over. A note without value waiting for
+# the look-up (its stored note is then empty) is not one yet: the look-up may fill it
+# (RenderedNote.blocks_launch, from the stored note). Editing the template re-renders these
+# notes (Campaign.render_queued_notes), so adding a fallback makes them sendable again.
+UNSENDABLE = (
+    Q(state=RequestState.QUEUED)
+    & ~Q(note_problem="")
+    & ~Q(note="", prospect__profile_urn__isnull=True, prospect__lookup_error="")
+)
+
+
 class ConnectionRequestQuerySet(OutxTaskQuerySet):
     def visible_to(self, user) -> ConnectionRequestQuerySet:
         """The invitations `user` may look at: as for campaigns (`CampaignQuerySet.visible_to`),
@@ -1074,6 +1160,10 @@ class ConnectionRequestQuerySet(OutxTaskQuerySet):
     def submittable(self) -> ConnectionRequestQuerySet:
         """Queued invitations that meet every SUBMIT_RULES condition; pacing decides when."""
         return self.filter(Q(state=RequestState.QUEUED), *(rule.condition for rule in SUBMIT_RULES))
+
+    def unsendable(self) -> ConnectionRequestQuerySet:
+        """Queued invitations the worker will never submit as the note stands (UNSENDABLE)."""
+        return self.filter(UNSENDABLE)
 
     def already_inviting(self, prospect_id: int) -> ConnectionRequestQuerySet:
         """Requests by which the prospect has (or may have) an invitation from us on LinkedIn."""
@@ -1196,10 +1286,8 @@ class ConnectionRequest(OutxTask):
                     return rule.reason(self)
             return account_reason()
         if self.state == RequestState.PENDING:
-            return (
-                "Waiting for the OutX extension to send it "
-                f"(submitted {timesince(self.submitted_at or self.updated_at, now)} ago)"
-            )
+            # The page adds since when, as a time its script keeps current (`waiting_since`).
+            return "Waiting for OutX's extension to send it"
         if self.state == RequestState.UNCERTAIN:
             return "OutX may or may not have received it: check LinkedIn, then retry or close"
         if self.state == RequestState.SUBMITTING:
@@ -1208,12 +1296,17 @@ class ConnectionRequest(OutxTask):
             return self.followup_waiting(account, now)
         return ""
 
+    @property
+    def waiting_since(self) -> dt.datetime | None:
+        """Since when an invitation has waited for OutX's extension; None for the other states."""
+        return (self.submitted_at or self.updated_at) if self.state == RequestState.PENDING else None
+
     def why_stale(self, account: Sender, now: dt.datetime) -> str:
         """ "Stale: …" for an invitation pending longer than the sender's stale age, or ""."""
         if self.state != RequestState.PENDING:
             return ""
         if (self.submitted_at or self.updated_at) < now - dt.timedelta(days=account.stale_after_days):
-            return f"Stale: pending for more than {account.stale_after_days} days"
+            return f"Stale: waiting for OutX's extension for more than {account.stale_after_days} days"
         return ""
 
     def followup_waiting(self, account: Sender, now: dt.datetime) -> str:
@@ -1229,7 +1322,8 @@ class ConnectionRequest(OutxTask):
             if due <= now:
                 return "Follow-up message due now"
             # A moment, not a countdown: the page is not redrawn while nothing else changes.
-            return f"Follow-up message due {due.astimezone(zoneinfo.ZoneInfo(account.time_zone)):%a %d %b %H:%M}"
+            # In the viewer's time zone (people.middleware), as every time a page shows.
+            return f"Follow-up message due {timezone.localtime(due):%a %d %b %H:%M}"
         return {
             TaskState.QUEUED: "Follow-up message queued",
             TaskState.SUBMITTING: "Follow-up message being submitted now",
@@ -1274,7 +1368,7 @@ class ConnectionRequest(OutxTask):
         if self.state not in self.MARKABLE_STATES:
             return (
                 f"Only an invitation that went out can be marked “{label}”: this one is "
-                f"{self.get_state_display().lower()}. To keep this person from being invited, use Do not contact."
+                f"{self.state_in_words}. To keep this person from being invited, use Do not contact."
             )
         return ""
 
@@ -1702,7 +1796,7 @@ class Sender(models.Model):
     # Searches too, on a clock of their own: a person waits on the page for them.
     next_search_at = models.DateTimeField(null=True, blank=True)
     stale_after_days = models.PositiveIntegerField(
-        default=7, help_text="A request pending longer than this is shown as stale.",
+        default=7, help_text="An invitation waiting for OutX's extension longer than this is shown as stale.",
         validators=ACCOUNT_BOUNDS["stale_after_days"].validators,
     )
     offline_recheck_seconds = models.PositiveIntegerField(

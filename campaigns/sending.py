@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from people.timezones import local_moment, sender_moment
+
 from . import outx, pacing
+from .durations import duration_text
 from .models import ConnectionRequest, FollowUp, ProfileLookup, ProfileSearch, Sender, TaskState
 
 ACCOUNT_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline, outx.OutxRateLimited)
@@ -109,6 +112,17 @@ def submission_decision(
     )
 
 
+def waiting_reason(account: Sender, decision: pacing.Decision) -> str:
+    """Why the sender's next invitation waits, in a campaign's rows or on its Home card; ""
+    when it may go now. A stopped sender's whole cause is said once per screen, by the banner
+    every page shows (context_processors.stopped_senders): here only its state, briefly."""
+    if decision.allowed:
+        return ""
+    if not account.is_sending:
+        return f"{account.name} is stopped: {account.get_state_display()} (see the notice at the top)"
+    return decision.reason
+
+
 def action_decision(account: Sender, now: dt.datetime) -> pacing.Decision:
     """Whether a follow-up message may be submitted now: no invitation caps, the rest alike."""
     return pacing.action_decision(account, now, actions_last_hour=actions_last_hour(account, now))
@@ -152,7 +166,8 @@ def search_decision(account: Sender, now: dt.datetime) -> pacing.Decision:
 
 
 def when(moment: dt.datetime, account: Sender) -> str:
-    return f"at {moment.astimezone(zoneinfo.ZoneInfo(account.time_zone)):%H:%M:%S %Z}"
+    """On the viewer's clock (the sender's in the worker), with the zone's abbreviation."""
+    return f"at {local_moment(moment, account.time_zone):%H:%M:%S %Z}"
 
 
 def take_account_wide_answer(account: Sender, error: outx.OutxError, now: dt.datetime) -> bool:
@@ -180,13 +195,15 @@ def take_account_wide_answer(account: Sender, error: outx.OutxError, now: dt.dat
         resume_at = now + dt.timedelta(seconds=account.offline_recheck_seconds)
         cause = (
             f"Waiting for the OutX extension of {account.name} to come online: no team member's "
-            "extension has been active in the last 48 hours. Checking again every "
-            f"{account.offline_recheck_seconds} seconds."
+            f"extension has been active in the last 48 hours. Checking again every {duration_text(account.offline_recheck_seconds)}."
         )
     else:  # 429
         new_state, resume_at = Sender.State.LIMIT_REACHED, weekly_window_frees_at(account, now)
-        local = resume_at.astimezone(zoneinfo.ZoneInfo(account.time_zone))
-        cause = f"{account.name} paused: LinkedIn invitation limit reached, resumes around {local:%a %d %b %H:%M %Z}."
+        # Kept as the sender's state cause, read by everyone: on the sender's clock, named.
+        cause = (
+            f"{account.name} paused: LinkedIn invitation limit reached, resumes around "
+            f"{sender_moment(resume_at, account.time_zone)}."
+        )
     if account.state != new_state:
         account.set_state(new_state, cause, resume_at=resume_at)
     return True

@@ -12,6 +12,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/status/", campaigns.campaign_status, name="campaign_status"),
     path("campaigns/<int:pk>/note-preview/", notes.note_preview, name="note_preview"),
     path("note-preview/", notes.note_preview, name="note_preview_new"),
+    # Before campaign_action, whose <str:action> would take this path too.
+    path("campaigns/<int:pk>/skip-unsendable/", campaigns.campaign_skip_unsendable, name="campaign_skip_unsendable"),
     path("campaigns/<int:pk>/<str:action>/", campaigns.campaign_action, name="campaign_action"),
     # Before request_action, whose <str:action> would take these paths too.
     path("requests/<int:pk>/response/", campaigns.request_response, name="request_response"),
@@ -24,6 +26,11 @@ urlpatterns = [
         "campaigns/<int:pk>/prospects/import/<str:token>/",
         prospects.prospects_import_map,
         name="prospects_import_map",
+    ),
+    path(
+        "campaigns/<int:pk>/prospects/import/<str:token>/rows-to-fix.csv",
+        prospects.prospects_import_problems,
+        name="prospects_import_problems",
     ),
     # Find prospects (OutX's search)
     path("search/", search.search, name="search"),

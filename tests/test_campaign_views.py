@@ -4,6 +4,7 @@ actions a person takes on a campaign or on one invitation."""
 import datetime as dt
 import itertools
 import re
+from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
+from campaigns.models import REQUEST_TABS, Campaign, ConnectionRequest, Event, Prospect, Sender
 from tests.helpers import count_queries, fingerprint_in, page_url
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +59,11 @@ def add_prospect(campaign, state=State.QUEUED, urn=True, **prospect_fields):
     return ConnectionRequest.objects.create(sender=Sender.get(), campaign=campaign, prospect=prospect, state=state)
 
 
+def text_of(html):
+    """The text a reader sees: tags dropped and entities read, as in a browser's textContent."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
 def message_texts(response):
     return [str(message) for message in get_messages(response.wsgi_request)]
 
@@ -83,7 +89,7 @@ def test_list_shows_each_current_campaign_with_its_counts(ada_client, ada, make_
     assert f'href="{reverse("campaign_create")}"' in html and "New campaign" in html
     assert "Lisbon founders" in html and "Berlin CTOs" in html and "bob" in html
     assert "Old one" not in html
-    assert "Sent 1" in html and "Pending 1" in html and "Queued 2" in html and "Not sent 1" in html
+    assert "Sent 1" in html and "With OutX 1" in html and "Queued 2" in html and "Not sent 1" in html
     assert "Failed 0" in html
     assert "<svg class=\"progress\"" in html
     assert "style=" not in html
@@ -437,9 +443,10 @@ def test_rows_say_why_they_wait(ada_client, ada, make_campaign, account):
     assert "No value for {company} and no fallback." in row_html("problem")
     assert "Looking up the LinkedIn profile" in row_html("lookup")
     assert "OutX could not read the profile." in row_html("lookup_failed")
-    assert "Waiting for the OutX extension to send it (submitted 2\xa0hours ago)" in row_html("pending")
+    assert "Waiting for OutX's extension to send it (submitted 2\xa0hours ago)" in text_of(row_html("pending"))
+    assert re.search(r'<time datetime="[^"]+" data-relative-since="\d+">2\xa0hours</time>', row_html("pending"))
     assert "Stale" not in row_html("pending")
-    assert "Stale: pending for more than 7 days" in row_html("stale")
+    assert "Stale: waiting for OutX's extension for more than 7 days" in text_of(row_html("stale"))
     assert "OutX may or may not have received it: check LinkedIn, then retry or close" in row_html("uncertain")
     assert ">Retry</button>" in row_html("uncertain") and ">Close</button>" in row_html("uncertain")
     assert ">Remove</button>" in row_html("next")
@@ -456,7 +463,9 @@ def test_queued_rows_give_the_accounts_reason_or_the_campaigns_state(ada_client,
     active_html = ada_client.get(page_url(active)).content.decode()
     paused_html = ada_client.get(page_url(paused)).content.decode()
 
-    assert '<td class="request-waiting">Waiting for the OutX extension to come online.' in active_html
+    # The cause is the banner's, once per screen; a row names the sender's state only.
+    assert active_html.count("Waiting for the OutX extension to come online.") == 1
+    assert '<td class="request-waiting">Team LinkedIn account is stopped: OutX extension offline (see the notice at the top)' in active_html
     assert '<td class="request-waiting">Campaign is paused' in paused_html
 
 
@@ -530,7 +539,7 @@ def test_status_notices_a_profile_look_up_and_the_account_pausing(ada_client, ad
     account.set_state(Sender.State.LIMIT_REACHED, "Account paused: LinkedIn invitation limit reached.")
     paused = ada_client.get(url, {"v": fingerprint_in(looked_up.content.decode())}, HTTP_HX_REQUEST="true")
     assert paused.status_code == 200
-    assert "Account paused: LinkedIn invitation limit reached." in paused.content.decode()
+    assert "is stopped: LinkedIn invitation limit reached" in paused.content.decode()
 
 
 def test_status_answers_286_once_every_invitation_is_settled(ada_client, ada, make_campaign, account):
@@ -567,8 +576,9 @@ def test_status_keeps_the_pages_filter_and_page(ada_client, ada, make_campaign, 
     ("campaign_state", "request_states"),
     [
         (Campaign.State.DRAFT, [State.QUEUED]),
-        (Campaign.State.ARCHIVED, [State.PENDING]),
-        (Campaign.State.ACTIVE, [State.SENT, State.NOT_SENT, State.SKIPPED, State.FAILED, State.UNCERTAIN]),
+        (Campaign.State.PAUSED, [State.QUEUED, State.ACCEPTED]),  # queued, but the campaign sends nothing
+        (Campaign.State.ARCHIVED, [State.ACCEPTED, State.NOT_SENT]),
+        (Campaign.State.ACTIVE, [State.ACCEPTED, State.NOT_SENT, State.SKIPPED, State.FAILED, State.UNCERTAIN]),
         (Campaign.State.ACTIVE, []),
     ],
 )
@@ -583,6 +593,89 @@ def test_page_does_not_poll_when_nothing_can_change(
 
     assert 'id="campaign-status"' in html
     assert "hx-trigger" not in html and "hx-get" not in html
+
+
+@pytest.mark.parametrize(
+    ("campaign_state", "request_states", "every"),
+    [
+        (Campaign.State.ACTIVE, [State.QUEUED, State.SENT], "3s"),
+        (Campaign.State.PAUSED, [State.PENDING], "3s"),  # OutX is asked until it answers
+        (Campaign.State.ARCHIVED, [State.SUBMITTING], "3s"),
+        # Only sent invitations left: any may be accepted later, in any campaign state.
+        (Campaign.State.ACTIVE, [State.SENT, State.ACCEPTED, State.NOT_SENT], "60s"),
+        (Campaign.State.PAUSED, [State.SENT, State.QUEUED], "60s"),
+        (Campaign.State.ARCHIVED, [State.SENT], "60s"),
+    ],
+)
+def test_page_polls_slower_but_never_stops_while_an_invitation_may_be_accepted(
+    ada_client, ada, make_campaign, account, campaign_state, request_states, every
+):
+    campaign = make_campaign(owner=ada, state=campaign_state)
+    for state in request_states:
+        add_prospect(campaign, state)
+
+    html = ada_client.get(page_url(campaign)).content.decode()
+
+    assert f'hx-trigger="every {every}"' in html
+
+
+def test_an_acceptance_reaches_an_open_page_and_is_announced(ada_client, ada, make_campaign, account):
+    campaign = make_campaign(owner=ada, state=Campaign.State.ACTIVE)
+    waiting = [add_prospect(campaign, State.PENDING), add_prospect(campaign, State.PENDING)]
+    sent = add_prospect(campaign, State.SENT)
+    page = ada_client.get(page_url(campaign)).content.decode()
+    poll = re.search(r'hx-get="([^"]*)"', page).group(1).replace("&amp;", "&")
+    assert '<p id="campaign-announcer" class="visually-hidden" role="status" aria-live="polite"' in page
+    assert "hx-swap-oob" not in page  # nothing to say on the first load
+
+    quiet = ada_client.get(poll, HTTP_HX_REQUEST="true")
+    for row in waiting:
+        row.move_to(State.SENT, "OutX reports the invitation sent.")
+    sent.move_to(State.ACCEPTED, "Now a connection.")
+    changed = ada_client.get(poll, HTTP_HX_REQUEST="true")
+    html = changed.content.decode()
+
+    assert quiet.status_code == 204 and quiet.content == b""
+    assert changed.status_code == 200 and 'hx-trigger="every 60s"' in html  # slower, not stopped
+    assert '<p id="campaign-announcer" hx-swap-oob="innerHTML">2 invitations sent, 1 accepted.</p>' in html
+    assert html.count("hx-swap-oob") == 1  # the table itself is not announced
+
+    # The next poll compares with what the page shows now: nothing new to say.
+    newer = re.search(r'hx-get="([^"]*)"', html).group(1).replace("&amp;", "&")
+    assert ada_client.get(newer, HTTP_HX_REQUEST="true").status_code == 204
+    campaign.move_to(Campaign.State.PAUSED, "Paused by ada")
+    paused = ada_client.get(newer, HTTP_HX_REQUEST="true").content.decode()
+    assert '<p id="campaign-announcer" hx-swap-oob="innerHTML">The campaign is paused now.</p>' in paused
+
+
+@pytest.mark.parametrize("seen", ["", "nonsense", "active.1-2", "active.a-b-c-d-e-f-g-h-i", "gone.0-0-0-0-0-0-0-0-0"])
+def test_a_poll_from_an_unknown_page_announces_nothing(ada_client, ada, make_campaign, account, seen):
+    campaign = make_campaign(owner=ada, state=Campaign.State.ACTIVE)
+    add_prospect(campaign, State.PENDING)
+
+    response = ada_client.get(reverse("campaign_status", args=[campaign.pk]), {"v": "old", "seen": seen})
+
+    assert response.status_code == 200 and "hx-swap-oob" not in response.content.decode()
+
+
+def test_tabs_show_states_with_invitations_and_sent_counts_the_accepted(ada_client, ada, make_campaign, account):
+    campaign = make_campaign(owner=ada, state=Campaign.State.ACTIVE)
+    for state in (State.SENT, State.SENT, State.ACCEPTED, State.QUEUED):
+        add_prospect(campaign, state)
+
+    html = ada_client.get(page_url(campaign)).content.decode()
+    tabs = re.search(r'<nav class="state-filter" aria-label="Show invitations by state">.*?</nav>', html, re.S).group(0)
+    sent_tab = ada_client.get(page_url(campaign), {"state": "sent"}).content.decode()
+    accepted_tab = ada_client.get(page_url(campaign), {"state": "accepted"}).content.decode()
+    empty_tab = ada_client.get(page_url(campaign), {"state": "failed"}).content.decode()
+
+    assert re.findall(r">([^<>]+) <span class=\"state-count\">(\d+)</span>", tabs) == [
+        ("All", "4"), ("Queued", "1"), ("Sent", "3"), ("Accepted", "1"),
+    ]
+    assert "Sent 3 (1 accepted)" in html  # the progress bar agrees with the tab
+    assert sent_tab.count('class="request-row"') == 3 and accepted_tab.count('class="request-row"') == 1
+    assert 'aria-current="page">Failed <span class="state-count">0</span>' in empty_tab  # the one chosen stays
+    assert set(REQUEST_TABS) == set(State.values)  # every state has its tab
 
 
 def test_status_queries_do_not_grow_with_rows(ada_client, ada, make_campaign, account):
@@ -639,7 +732,7 @@ def test_an_action_the_state_does_not_allow_changes_nothing(ada_client, ada, mak
     response = ada_client.post(reverse("request_action", args=[row.pk, "remove"]))
 
     assert response.status_code == 302
-    assert "Nothing changed: the invitation to Maria is pending now." in message_texts(response)
+    assert "Nothing changed: the invitation to Maria is with OutX now." in message_texts(response)
     row.refresh_from_db()
     assert row.state == State.PENDING and not row.events.exists()
 
@@ -671,7 +764,8 @@ def test_htmx_action_answers_the_updated_row(ada_client, ada, make_campaign, acc
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_page_follows_its_invitations_live_and_stops_polling(page, live_server, make_campaign):
-    """One poll per 3 s; quiet polls swap nothing; the last change stops the polling."""
+    """One poll per 3 s; quiet polls swap nothing; the last change stops the polling (nothing
+    sent waits for an acceptance: tests/test_live_campaign_browser.py has the slow polling)."""
     owner = User.objects.create_user("maya", password="a long demo password")
     Sender.get()
     campaign = make_campaign(owner=owner, state=Campaign.State.ACTIVE)
@@ -685,14 +779,14 @@ def test_the_page_follows_its_invitations_live_and_stops_polling(page, live_serv
     page.get_by_label("Username").fill("maya")
     page.get_by_label("Password").fill("a long demo password")
     page.get_by_role("button", name="Log in").click()
-    expect(page.locator("tbody")).to_contain_text("Pending")
+    expect(page.locator("tbody")).to_contain_text("With OutX")
     page.evaluate("window.__notReloaded = true")
     with page.expect_response(lambda response: "/status/" in response.url, timeout=5000):
         pass
     assert polls == [204]
 
-    row.move_to(State.SENT, "OutX reports the invitation sent.")
-    expect(page.locator("tbody")).to_contain_text("Sent", timeout=8000)
+    row.move_to(State.NOT_SENT, "The task completed without sending.")
+    expect(page.locator("tbody")).to_contain_text("Not sent", timeout=8000)
     assert polls[-1] == 286
     expect(page.locator("#campaign-status")).not_to_have_attribute("hx-trigger", re.compile(".*"))
     assert page.evaluate("window.__notReloaded") is True

@@ -52,9 +52,9 @@ def test_home_shows_budget_account_and_stale_invitations(user_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Q4 founders" in html
-    assert "Sent 2" in html and "Pending 1" in html and "Queued 0" in html
-    assert "Waiting for the OutX extension to come online." in html
-    assert "1 invitation pending for more than 7 days" in html
+    assert "Sent 2" in html and "With OutX 1" in html and "Queued 0" in html
+    assert html.count("Waiting for the OutX extension to come online.") == 1  # the banner's, once
+    assert "1 invitation waiting for OutX's extension for more than 7 days" in html
     assert "Nothing queued for this sender." in html
     assert "2 / 20" in html and "2 / 100" in html  # against its caps; the stale one went out 8 days ago
 
@@ -123,3 +123,45 @@ def test_home_and_list_queries_do_not_grow_with_accepted_invitations(ada_client,
     few = count_queries(ada_client, reverse("home")), count_queries(ada_client, reverse("campaign_list"))
     add_campaigns(20)
     assert (count_queries(ada_client, reverse("home")), count_queries(ada_client, reverse("campaign_list"))) == few
+
+
+# --- What Home says of a sender's queue, and a stopped sender said once (issue 13) --------------------
+
+
+def test_home_never_says_may_go_out_now_for_a_paused_campaigns_queue(ada_client, ada, make_campaign, always_open):
+    make_campaign("Paused one", Campaign.State.PAUSED, owner=ada, prospects=2)
+
+    html = ada_client.get(reverse("home")).content.decode()
+
+    assert "may go out now" not in html  # the worker submits nothing of a paused campaign
+    assert "Nothing to send now: 2 queued invitations wait in campaigns that do not send now" in html
+
+    make_campaign("Running one", owner=ada, prospects=1, start=10)
+    assert "The next queued invitation may go out now." in ada_client.get(reverse("home")).content.decode()
+
+
+def test_an_offline_sender_is_said_once_per_screen_in_minutes(ada_client, ada, make_campaign, always_open):
+    from campaigns import outx
+    from campaigns.sending import take_account_wide_answer
+
+    campaign = make_campaign(owner=ada, prospects=3)
+    take_account_wide_answer(Sender.get(), outx.OutxExtensionOffline("Extension offline"), timezone.now())
+    cause = Sender.get().state_cause
+    assert cause.endswith("Checking again every 5 minutes.") and "300 seconds" not in cause
+
+    for url in (reverse("home"), reverse("campaign_detail", args=[campaign.pk])):
+        html = ada_client.get(url).content.decode().replace("&#x27;", "'")
+        assert html.count(cause) == 1, url  # the banner's; the card and the rows name the state only
+    page = ada_client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+    assert page.count("is stopped: OutX extension offline (see the notice at the top)") == 3  # one per queued row
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(300, "5 minutes"), (60, "1 minute"), (45, "45 seconds"), (5400, "1 hour 30 minutes"), (86400, "1 day"),
+     (90061, "1 day 1 hour"), (0, "0 seconds")],
+)
+def test_durations_read_as_a_person_says_them(seconds, words):
+    from campaigns.durations import duration_text
+
+    assert duration_text(seconds) == words

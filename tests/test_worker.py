@@ -103,7 +103,7 @@ def test_nobody_is_invited_twice_across_campaigns(sandbox, account, make_campaig
     assert (summary.submitted, summary.skipped) == (1, 1)
     skipped = second.requests.get()
     assert skipped.state == State.SKIPPED
-    assert skipped.events.last().cause == "Already invited by Team LinkedIn account in campaign “first” (pending)."
+    assert skipped.events.last().cause == "Already invited by Team LinkedIn account in campaign “first” (with OutX)."
     assert SandboxTask.objects.count() == 1
 
 

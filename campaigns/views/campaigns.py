@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,9 +30,12 @@ from django_htmx.http import HTMX_STOP_POLLING
 from .. import pacing
 from ..donotcontact import put_prospect
 from ..forms.campaigns import CampaignForm
-from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequest, FollowUp, RequestCounts, Sender
+from ..models import (
+    OLD_INVITATION_AGE_TEXT, REQUEST_TABS, UNSENDABLE, Campaign, ConnectionRequest, Event, FollowUp, RequestCounts,
+    Sender,
+)
 from ..params import parse_page
-from ..sending import submission_decision
+from ..sending import submission_decision, waiting_reason
 
 CAMPAIGNS_PER_PAGE = 25
 REQUESTS_PER_PAGE = 50
@@ -41,6 +44,9 @@ REQUESTS_PER_PAGE = 50
 OPEN_FOLLOWUP_STATES = (FollowUp.State.QUEUED, FollowUp.State.SUBMITTING, FollowUp.State.PENDING)
 UNANSWERED_WARNING = f"Unanswered for over {OLD_INVITATION_AGE_TEXT}"
 NO_SENDER_REASON = "Waiting for a sender: choose one in Edit."
+# How often the live page asks for news (CampaignSummary.poll_seconds).
+FAST_POLL_SECONDS = 3
+SLOW_POLL_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -52,16 +58,28 @@ class CampaignSummary:
     open_followups: int  # queued, submitting or pending
     followups_to_come: int  # accepted invitations without a follow-up yet
     per_sender: dict[int, int]  # the campaign's invitations per sender id
+    unsendable: int  # queued invitations whose note cannot be sent (models.UNSENDABLE)
 
-    def can_still_change(self, campaign: Campaign) -> bool:
-        """Whether anything the status shows may change without a person acting on this page:
-        a request or a follow-up the worker moves on, or a follow-up still to be queued."""
-        if campaign.state in (Campaign.State.DRAFT, Campaign.State.ARCHIVED):
-            return False
+    def poll_seconds(self, campaign: Campaign) -> int | None:
+        """How often the live page asks what changed, by what may still change without a
+        person acting on this page; None once nothing can (the status view then answers 286).
+
+        Often while the worker moves something on soon: an invitation or a follow-up being
+        submitted or with OutX (in any campaign state: OutX is asked until it answers), queued
+        invitations it can send while the campaign sends, a follow-up still to be written.
+        Slowly while only sent invitations wait: any of them may be accepted days or weeks
+        later, or never, and the acceptance check reads them a few times an hour in every
+        campaign, even a paused or archived one. So a campaign stops being polled only when
+        nothing is in flight and nothing sent waits for an acceptance."""
+        sends = campaign.state == Campaign.State.ACTIVE
         # Follow-ups are queued only while the campaign is active and has a follow-up message.
-        queues_followups = campaign.state == Campaign.State.ACTIVE and campaign.followup_template
-        to_come = self.followups_to_come if queues_followups else 0
-        return self.counts.open + self.open_followups + to_come > 0
+        to_come = self.followups_to_come if sends and campaign.followup_template else 0
+        sendable_queued = self.counts.by_state[ConnectionRequest.State.QUEUED] - self.unsendable if sends else 0
+        if self.counts.in_flight + self.open_followups + to_come + sendable_queued > 0:
+            return FAST_POLL_SECONDS
+        if self.counts.awaiting_acceptance:
+            return SLOW_POLL_SECONDS
+        return None
 
 
 def senders_of(campaign: Campaign) -> list[Sender]:
@@ -95,6 +113,7 @@ def summarise(campaign: Campaign, senders: list[Sender], now: dt.datetime) -> Ca
         looked_up=Count("id", filter=Q(prospect__profile_urn__isnull=False)),
         lookups_failed=Count("id", filter=~Q(prospect__lookup_error="")),
         note_problems=Count("id", filter=~Q(note_problem="")),
+        unsendable=Count("id", filter=UNSENDABLE),
         without_sender=Count("id", filter=Q(sender__isnull=True)),
         followups=Count("followup"),
         followups_changed=Max("followup__updated_at"),
@@ -115,7 +134,7 @@ def summarise(campaign: Campaign, senders: list[Sender], now: dt.datetime) -> Ca
     fingerprint = hashlib.sha256(repr(seen).encode()).hexdigest()[:20]
     return CampaignSummary(
         RequestCounts.from_values(values), fingerprint, values["open_followups"], values["followups_to_come"],
-        {sender.pk: values[f"sender_{sender.pk}"] for sender in senders},
+        {sender.pk: values[f"sender_{sender.pk}"] for sender in senders}, values["unsendable"],
     )
 
 
@@ -138,13 +157,14 @@ def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, team:
     A sender's own reason is the same for every queued request it sends, so it is asked once
     per sender. A queued row without a sender waits for one to be chosen; `team` (the first
     sender) only gives such a row a time zone. Rows annotated `unanswered_too_long` (see
-    `requests_listing`) are marked for withdrawal by hand.
+    `requests_listing`) are marked for withdrawal by hand; a skipped row annotated
+    `skip_reason` says why it left the queue.
     """
 
     @functools.cache
     def sender_reason(sender_id: int) -> str:
-        decision = submission_decision(senders[sender_id], now)
-        return "Next in line" if decision.allowed else decision.reason
+        sender = senders[sender_id]
+        return waiting_reason(sender, submission_decision(sender, now)) or "Next in line"
 
     senders = {row.sender_id: row.sender for row in rows if row.sender_id}
     for row in rows:
@@ -156,6 +176,8 @@ def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, team:
             row.waiting = row.why_waiting(row.sender, now, functools.partial(sender_reason, row.sender_id))
             row.stale_warning = row.why_stale(row.sender, now)
         row.unanswered_warning = UNANSWERED_WARNING if getattr(row, "unanswered_too_long", False) else ""
+        if row.state == ConnectionRequest.State.SKIPPED:
+            row.waiting = getattr(row, "skip_reason", None) or ""  # why it left the queue, in its own words
 
 
 def sender_problems(senders: list[Sender], user) -> list[str]:
@@ -290,7 +312,7 @@ def status_context(
         sender_filter = None  # not one of this campaign's: all of them
     requests = requests_listing(campaign, now)
     if state_filter:
-        requests = requests.filter(state=state_filter)
+        requests = requests.filter(state__in=REQUEST_TABS[state_filter])
     if sender_filter:
         requests = requests.filter(sender_id=sender_filter)
     page = Paginator(requests, REQUESTS_PER_PAGE).get_page(page_number)
@@ -301,11 +323,14 @@ def status_context(
     can_change = campaign.can_be_changed_by(request.user)
     launch_problems = []
     if campaign.state in (Campaign.State.DRAFT, Campaign.State.PAUSED, Campaign.State.COMPLETED):
-        launch_problems = campaign.launch_problems()
+        # As Campaign.act checks it: a campaign that has run resumes despite unsendable notes.
+        launch_problems = campaign.launch_problems(resuming=campaign.state != Campaign.State.DRAFT)
         if can_change:
             launch_problems = sender_problems(senders, request.user) + launch_problems
-    live = summary.can_still_change(campaign)
-    status_params = {"v": summary.fingerprint, "state": state_filter, "sender": sender_filter, "page": page.number}
+    status_params = {
+        "v": summary.fingerprint, "seen": seen_param(campaign, summary.counts),
+        "state": state_filter, "sender": sender_filter, "page": page.number,
+    }
     show_variants = len(campaign.variants()) > 1
 
     def listing_url(state: str = state_filter, sender: int | None = sender_filter, page_number: int = 1) -> str:
@@ -318,7 +343,7 @@ def status_context(
         "now": now,
         "counts": summary.counts,
         "fingerprint": summary.fingerprint,
-        "live": live,
+        "poll_seconds": summary.poll_seconds(campaign),
         "status_url": reverse("campaign_status", args=[campaign.pk]) + "?" + urlencode(
             {key: value for key, value in status_params.items() if value}
         ),
@@ -328,8 +353,11 @@ def status_context(
         "sender_filter": sender_filter or "",
         # Each filter keeps the other; changing either starts again at page 1.
         "all_states_url": listing_url(state=""),
+        # A tab for each state some invitation is in, and the one shown even when it empties.
         "state_links": [
-            (state, label, count, listing_url(state=state)) for state, label, count in summary.counts.per_state()
+            (state, label, count, listing_url(state=state))
+            for state, label, count in summary.counts.per_state()
+            if count or state == state_filter
         ],
         "all_senders_url": listing_url(sender=None),
         "sender_links": [
@@ -343,17 +371,75 @@ def status_context(
         "show_variants": show_variants,
         "variant_rows": campaign.variant_stats() if show_variants else [],
         "unanswered_count": campaign.requests.old_unanswered(now).count(),
+        "unsendable_count": summary.unsendable,
+        "unsendable_reasons": campaign.unsendable_reasons() if summary.unsendable else [],
         "unanswered_review_url": reverse("review") + "?" + urlencode({"campaign": campaign.pk, "old_unanswered": "on"}),
     }
 
 
+# --- What the live page announces ---------------------------------------------------------------
+
+# What a screen reader hears when the counts move on between two polls, in this order: each a
+# number of invitations that reached one of these states since, and the words for it.
+ANNOUNCED_CHANGES = (
+    ("submitted to OutX", ("pending", "sent", "accepted", "not_sent", "uncertain")),
+    ("sent", ("sent", "accepted")),
+    ("accepted", ("accepted",)),
+    ("not sent", ("not_sent",)),
+    ("skipped", ("skipped",)),
+    ("refused by OutX", ("failed",)),
+    ("uncertain: check LinkedIn", ("uncertain",)),
+)
+
+
+def seen_param(campaign: Campaign, counts: RequestCounts) -> str:
+    """What the page shows, in its poll's URL, so the next change can be announced against it:
+    "active.3-0-2-5-0-1-0-0-0", the state and the count per request state."""
+    return f"{campaign.state}." + "-".join(str(counts.by_state[state]) for state in ConnectionRequest.State.values)
+
+
+def read_seen_param(value: str) -> tuple[str, dict[str, int]] | None:
+    """`seen_param` read back; None for anything else (an old page, a hand-made URL)."""
+    state, _, numbers = value.partition(".")
+    parts = numbers.split("-")
+    states = ConnectionRequest.State.values
+    if state not in Campaign.State.values or len(parts) != len(states):
+        return None
+    if not all(part.isascii() and part.isdigit() and len(part) < 10 for part in parts):
+        return None
+    return state, dict(zip(states, map(int, parts), strict=True))
+
+
+def announcement(seen: str, campaign: Campaign, counts: RequestCounts) -> str:
+    """What changed since the page's last update, in a sentence for its polite live region:
+    "2 invitations sent, 1 accepted." "" when nothing worth saying did (or the page is unknown)."""
+    before = read_seen_param(seen)
+    if before is None:
+        return ""
+    state_before, counts_before = before
+    news = []
+    for words, states in ANNOUNCED_CHANGES:
+        more = sum(counts.by_state[state] - counts_before[state] for state in states)
+        if more > 0:
+            news.append(f"{more} {words}" if news else f"{more} invitation{'s' if more != 1 else ''} {words}")
+    sentence = ", ".join(news) + "." if news else ""
+    if campaign.state != state_before:
+        sentence = f"The campaign is {campaign.get_state_display().lower()} now. {sentence}".strip()
+    return sentence
+
+
 def requests_listing(campaign: Campaign, now: dt.datetime):
     """The campaign's requests for its table, with prospect and follow-up in the same query, each
-    marked `unanswered_too_long` when it is an invitation a person may want to withdraw."""
+    marked `unanswered_too_long` when it is an invitation a person may want to withdraw, and
+    with `skip_reason`, the cause of its move to skipped (None for the other states)."""
     unanswered = ConnectionRequest.objects.old_unanswered(now).filter(pk=OuterRef("pk"))
+    skip_reason = (
+        Event.objects.filter(connection_request=OuterRef("pk"), to_state=ConnectionRequest.State.SKIPPED)
+        .order_by("-at", "-id").values("cause")[:1]
+    )
     return (
         campaign.requests.select_related("prospect", "followup", "sender")
-        .annotate(unanswered_too_long=Exists(unanswered))
+        .annotate(unanswered_too_long=Exists(unanswered), skip_reason=Subquery(skip_reason))
         .order_by("created_at", "id")
     )
 
@@ -374,8 +460,11 @@ def campaign_list(request: HttpRequest) -> TemplateResponse:
         campaigns = campaigns.filter(state=Campaign.State.ARCHIVED)
     else:
         campaigns = campaigns.exclude(state=Campaign.State.ARCHIVED)
+    mine = request.GET.get("mine") == "1"  # "My campaigns", kept in the URL
+    if mine:
+        campaigns = campaigns.owned_by(request.user)
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(parse_page(request.GET.get("page")))
-    context = {"page_obj": page, "show_archived": show_archived}
+    context = {"page_obj": page, "show_archived": show_archived, "mine": mine}
     return TemplateResponse(request, "campaigns/campaign_list.html", context)
 
 
@@ -423,18 +512,36 @@ def campaign_detail(request: HttpRequest, pk: int) -> TemplateResponse:
 @require_GET
 def campaign_status(request: HttpRequest, pk: int) -> TemplateResponse | HttpResponse:
     """The live part of the campaign page, for its poll: 204 when nothing changed since the
-    fingerprint the page sent, 286 (stop polling) with the last update once nothing can change."""
+    fingerprint the page sent; otherwise the part again, polling as often as
+    `CampaignSummary.poll_seconds` says, with what changed for the live region; 286 (stop
+    polling) with the last update once nothing can change."""
     campaign = get_campaign(pk)  # everyone logged in may view; the login middleware checked
     senders = senders_of(campaign)
     now = timezone.now()
     summary = summarise(campaign, senders, now)
-    live = summary.can_still_change(campaign)
+    live = summary.poll_seconds(campaign) is not None
     if live and request.GET.get("v") == summary.fingerprint:
         return HttpResponse(status=204)
     context = status_context(request, campaign, senders, now, summary)
+    context["announcement"] = announcement(request.GET.get("seen", ""), campaign, summary.counts)
     return TemplateResponse(
         request, "campaigns/campaign_detail.html#status", context, status=200 if live else HTMX_STOP_POLLING
     )
+
+
+@require_POST
+def campaign_skip_unsendable(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    """Skip, at once, every queued invitation of the campaign whose note cannot be sent as it
+    stands (its owner or an admin): they leave the queue, counted, each with its reason."""
+    campaign = get_changeable_campaign(request, pk)
+    skipped = campaign.skip_unsendable(request.user)
+    if skipped:
+        messages.success(
+            request, f"Skipped {skipped} invitation{'s' if skipped != 1 else ''} whose note cannot be sent."
+        )
+    else:
+        messages.info(request, "Nothing to skip: every queued invitation's note can be sent now.")
+    return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
 
 
 @require_POST
@@ -488,7 +595,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
     else:
         target.refresh_from_db(fields=["state"])  # someone else may have moved it meanwhile
         what = "follow-up to" if act.on_followup else "invitation to"
-        outcome = f"Nothing changed: the {what} {row.prospect} is {target.get_state_display().lower()} now."
+        outcome = f"Nothing changed: the {what} {row.prospect} is {target.state_in_words} now."
 
     if request.htmx:
         team = Sender.get()

@@ -8,7 +8,6 @@ a fixed number of queries plus a few per card (see `sender_card`), never more wi
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch
@@ -18,9 +17,11 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from people.timezones import shown_zone
+
 from ..charts import chart_width, daily_bars
 from ..models import Campaign, ConnectionRequest, Sender
-from ..sending import budget_used, submission_decision, team_budget_used
+from ..sending import budget_used, submission_decision, team_budget_used, waiting_reason
 
 HOME_CAMPAIGNS = 20
 CHART_DAYS = 30
@@ -34,20 +35,29 @@ class SenderCard:
     sent_this_week: int
     has_queued: bool  # queued invitations it could send (SUBMIT_RULES hold)
     may_send_now: bool
-    waiting: str  # why its next invitation waits; NOTHING_QUEUED when it has none to send
+    waiting: str  # why its next invitation waits; what holds its queue up when it has none to send
     stale_count: int
 
 
 def sender_card(sender: Sender, now: dt.datetime) -> SenderCard:
-    """One sender's card, by the rules the worker follows. Costs 4 queries (budget 2, queued
-    work 1, stale 1), and 2 or 3 more when it has invitations to send (its last hour's
-    actions, and the weekly window when its cap is reached)."""
+    """One sender's card, by the rules the worker follows: "may go out now" only when it has
+    an invitation the worker would submit (`submittable`, so never one of a paused campaign)
+    and pacing allows it. Costs 4 queries (budget 2, queued work 1, stale 1), and 1 more
+    when it has nothing to send (what holds its queue up), or 2 or 3 when it has (its last
+    hour's actions, and the weekly window when its cap is reached)."""
     used = sent_today, sent_this_week = budget_used(sender, now)
     may_send_now, waiting = False, NOTHING_QUEUED
     has_queued = ConnectionRequest.objects.submittable().filter(sender=sender).exists()
     if has_queued:
         decision = submission_decision(sender, now, used)
-        may_send_now, waiting = decision.allowed, decision.reason
+        may_send_now, waiting = decision.allowed, waiting_reason(sender, decision)
+    else:
+        held = sender.requests.filter(state=ConnectionRequest.State.QUEUED).exclude(campaign__state=Campaign.State.ACTIVE)
+        if count := held.count():
+            waiting = (
+                f"Nothing to send now: {count} queued invitation{'s' if count != 1 else ''} "
+                f"{'waits' if count == 1 else 'wait'} in campaigns that do not send now (paused, draft or archived)."
+            )
     stale_count = ConnectionRequest.objects.stale(sender, now).filter(sender=sender).count()
     return SenderCard(sender, sent_today, sent_this_week, has_queued, may_send_now, waiting, stale_count)
 
@@ -55,7 +65,7 @@ def sender_card(sender: Sender, now: dt.datetime) -> SenderCard:
 @require_GET
 def home(request: HttpRequest) -> TemplateResponse:
     now = timezone.now()
-    team = Sender.get()  # the team's time zone for the chart; makes the first sender on an empty install
+    Sender.get()  # makes the first sender on an empty install
     usable = Sender.objects.usable_by(request.user).filter(pk=OuterRef("pk"))
     working = list(Sender.objects.working().annotate(usable=Exists(usable)).order_by("name", "pk"))
     campaigns = (
@@ -71,17 +81,16 @@ def home(request: HttpRequest) -> TemplateResponse:
         "team": team_budget_used(working, now),
         "campaigns": campaigns,
         "more_campaigns": Campaign.objects.exclude(state=Campaign.State.ARCHIVED).count() > HOME_CAMPAIGNS,
-        "bars": invitations_per_day(team, now),
+        "bars": invitations_per_day(shown_zone(), now),
         "chart_width": chart_width(CHART_DAYS),
-        "chart_time_zone": team.time_zone,
+        "chart_time_zone": timezone.get_current_timezone_name(),
     }
     return TemplateResponse(request, "campaigns/home.html", context)
 
 
-def invitations_per_day(team: Sender, now: dt.datetime):
-    """Every sender's submissions per day over the last 30 days, in the team's time zone (the
-    first sender's): one query."""
-    tz = zoneinfo.ZoneInfo(team.time_zone)
+def invitations_per_day(tz: dt.tzinfo, now: dt.datetime):
+    """Every sender's submissions per day over the last 30 days, days in the viewer's time
+    zone `tz`: one query."""
     today = now.astimezone(tz).date()
     first_day = today - dt.timedelta(days=CHART_DAYS - 1)
     rows = (

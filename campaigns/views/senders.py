@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import keys, outx
 from ..forms.senders import AccountActionForm, SenderForm, without_key
 from ..models import Sender
-from ..sending import budget_used
+from ..sending import actions_last_hour, budget_used
 
 
 def staff_only(view):
@@ -118,6 +118,7 @@ def sender_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "sender": sender,
         "figures": figures_of(sender),
+        "actions_last_hour": actions_last_hour(sender, timezone.now()),
         "needs_admin_fix": sender.state in (Sender.State.INVALID_KEY, Sender.State.NO_ADMIN),
         "deletion_refusal": sender.deletion_refusal(),
         "outx_base_url": settings.OUTX_BASE_URL,
