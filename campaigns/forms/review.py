@@ -44,7 +44,12 @@ class ReviewFilterForm(forms.Form):
     """
 
     state = forms.ChoiceField(
-        label="State", required=False, choices=[("", "Any but queued"), *RequestState.choices],
+        # One state each (the API filters by these too): "Sent" here leaves out the accepted
+        # ones, so it says so, where the campaign page's Sent tab counts them.
+        label="State", required=False, choices=[
+            ("", "Any but queued"),
+            *((value, "Sent, not accepted yet" if value == RequestState.SENT else label) for value, label in RequestState.choices),
+        ],
         error_messages={
             "invalid_choice": "Select a valid choice. %(value)s is not one of the available choices. "
             "Choose a state from the list.",
