@@ -76,6 +76,8 @@ print(json.dumps({
     "csrf_httponly": s.CSRF_COOKIE_HTTPONLY,
     "proxy_ssl_header": getattr(s, "SECURE_PROXY_SSL_HEADER", None),
     "storage": s.STORAGES["staticfiles"]["BACKEND"],
+    "conn_max_age": s.DATABASES["default"]["CONN_MAX_AGE"],
+    "conn_health_checks": s.DATABASES["default"]["CONN_HEALTH_CHECKS"],
 }))
 """
 
@@ -103,6 +105,9 @@ def test_production_is_https_only_with_secure_httponly_cookies():
         # gunicorn decides which proxies to believe about https; Django believes no header.
         "proxy_ssl_header": None,
         "storage": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        # A connection per request more than doubles a bare page's time: kept, and checked.
+        "conn_max_age": 60,
+        "conn_health_checks": True,
     }
 
 
@@ -118,6 +123,7 @@ def test_development_stays_plain_http_on_localhost():
     assert development["session_secure"] is False
     assert development["csrf_secure"] is False
     assert development["storage"] == "django.contrib.staticfiles.storage.StaticFilesStorage"
+    assert development["conn_max_age"] == 0  # runserver's thread per request closes its own
 
 
 def test_production_refuses_to_start_without_a_secret_key():
