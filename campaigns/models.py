@@ -1161,6 +1161,11 @@ class ConnectionRequestQuerySet(OutxTaskQuerySet):
         """Queued invitations that meet every SUBMIT_RULES condition; pacing decides when."""
         return self.filter(Q(state=RequestState.QUEUED), *(rule.condition for rule in SUBMIT_RULES))
 
+    def held_by_campaign(self) -> ConnectionRequestQuerySet:
+        """Queued invitations the worker leaves alone because their campaign does not send now
+        (paused, draft, completed or archived)."""
+        return self.filter(state=RequestState.QUEUED).exclude(campaign__state=Campaign.State.ACTIVE)
+
     def unsendable(self) -> ConnectionRequestQuerySet:
         """Queued invitations the worker will never submit as the note stands (UNSENDABLE)."""
         return self.filter(UNSENDABLE)

@@ -52,8 +52,7 @@ def sender_card(sender: Sender, now: dt.datetime) -> SenderCard:
         decision = submission_decision(sender, now, used)
         may_send_now, waiting = decision.allowed, waiting_reason(sender, decision)
     else:
-        held = sender.requests.filter(state=ConnectionRequest.State.QUEUED).exclude(campaign__state=Campaign.State.ACTIVE)
-        if count := held.count():
+        if count := sender.requests.held_by_campaign().count():
             waiting = (
                 f"Nothing to send now: {count} queued invitation{'s' if count != 1 else ''} "
                 f"{'waits' if count == 1 else 'wait'} in campaigns that do not send now (paused, draft or archived)."
