@@ -23,7 +23,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -31,6 +31,7 @@ from django.utils.text import capfirst
 
 from . import keys, linkedin
 from .charts import Segment, progress_segments
+from .textsearch import search_text_of
 from .durations import delay_in_words
 from .notes import (  # MESSAGE_MAX_LENGTH stays importable from here (campaigns/followups.py)
     MESSAGE_MAX_LENGTH,
@@ -137,15 +138,17 @@ class ProspectQuerySet(models.QuerySet):
         objs = list(objs)
         for prospect in objs:
             prospect.set_note_lengths()
+            prospect.set_search_text()
         if kwargs.get("update_fields"):  # update_conflicts: the lengths follow the names
-            kwargs["update_fields"] = with_note_length_fields(kwargs["update_fields"])
+            kwargs["update_fields"] = with_search_text_field(with_note_length_fields(kwargs["update_fields"]))
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
-        objs, all_fields = list(objs), with_note_length_fields(fields)
+        objs, all_fields = list(objs), with_search_text_field(with_note_length_fields(fields))
         if len(all_fields) > len(fields):
             for prospect in objs:
                 prospect.set_note_lengths()
+                prospect.set_search_text()
         return super().bulk_update(objs, all_fields, *args, **kwargs)
 
     def update(self, **kwargs):
@@ -154,7 +157,20 @@ class ProspectQuerySet(models.QuerySet):
                 value = kwargs[name]
                 # An expression's value is not known here: null, computed when next needed.
                 kwargs[length_field] = note_value_length(value) if isinstance(value, str) else None
-        return super().update(**kwargs)
+        if not SEARCH_TEXT_FIELDS.intersection(kwargs):
+            return super().update(**kwargs)
+        # The search text joins every searched field: the rows' other fields are read after.
+        pks = list(self.values_list("pk", flat=True))
+        updated = super().update(**kwargs)
+        Prospect.objects.filter(pk__in=pks).refresh_search_text()
+        return updated
+
+    def refresh_search_text(self) -> None:
+        """Recompute these prospects' search text (`Prospect.search_text`), 1,000 at a time."""
+        prospects = list(self.only("pk", *SEARCH_TEXT_FIELDS))
+        for prospect in prospects:
+            prospect.set_search_text()
+        Prospect.objects.bulk_update(prospects, ["search_text"], batch_size=1000)
 
     def fill_note_lengths(self) -> None:
         """Compute the note lengths these prospects lack (rows written around the ORM, such as
@@ -176,6 +192,16 @@ NOTE_LENGTH_FIELDS = {
     "company": "company_note_length",
     "title": "title_note_length",
 }
+
+
+# What a prospect's `search_text` is made of: Review's search (and the API's `q`) look there.
+SEARCH_TEXT_FIELDS = frozenset({"first_name", "last_name", "company", "title", "headline", "profile_url", "profile_urn"})
+
+
+def with_search_text_field(fields: Iterable[str]) -> list[str]:
+    """`fields`, and `search_text` when one of them is searched."""
+    fields = list(fields)
+    return fields + ["search_text"] if SEARCH_TEXT_FIELDS.intersection(fields) and "search_text" not in fields else fields
 
 
 def with_note_length_fields(fields: Iterable[str]) -> list[str]:
@@ -213,6 +239,9 @@ class Prospect(models.Model):
     last_name_note_length = models.PositiveIntegerField(null=True, editable=False)
     company_note_length = models.PositiveIntegerField(null=True, editable=False)
     title_note_length = models.PositiveIntegerField(null=True, editable=False)
+    # Its names, company, title, headline, URL and URN, folded as a search compares them
+    # (textsearch.fold): searched with a plain LIKE, by a trigram index on PostgreSQL.
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     objects = ProspectQuerySet.as_manager()
 
@@ -257,10 +286,14 @@ class Prospect(models.Model):
         for name, length_field in NOTE_LENGTH_FIELDS.items():
             setattr(self, length_field, note_value_length(getattr(self, name)))
 
+    def set_search_text(self) -> None:
+        self.search_text = search_text_of(self)
+
     def save(self, *args, **kwargs) -> None:
         self.set_note_lengths()
+        self.set_search_text()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = with_note_length_fields(kwargs["update_fields"])
+            kwargs["update_fields"] = with_search_text_field(with_note_length_fields(kwargs["update_fields"]))
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -294,9 +327,9 @@ class CampaignQuerySet(models.QuerySet):
         return self if user.is_staff else self.filter(owner=user)
 
     def with_request_counts(self) -> CampaignQuerySet:
-        """Each campaign with its requests counted per state in the same query, read through
-        `campaign.request_counts`. Order it explicitly: an aggregate drops Meta.ordering."""
-        return self.annotate(**RequestCounts.annotations("requests"))
+        """Each campaign with its RequestTally rows prefetched (one more query for the whole
+        page, a few rows per campaign), read through `campaign.request_counts`."""
+        return self.prefetch_related(models.Prefetch("tallies", to_attr="prefetched_tallies"))
 
 
 def transitions_of(moves: Iterable[tuple[str, str]], states: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -350,6 +383,10 @@ class Campaign(models.Model):
     # How many answered invitations the brake had seen when a person last resumed it: it
     # looks again only after brake_min_invitations more, or it would trip at once.
     brake_released_count = models.PositiveIntegerField(default=0)
+    # Grows with every write to its requests, follow-ups and prospects, and with a change of
+    # state of one of its senders, in the same transaction: kept by the database's triggers
+    # (migration 0016), never by Python, so the live page's poll asks one row what changed.
+    version = models.BigIntegerField(default=0, editable=False)
 
     objects = CampaignQuerySet.as_manager()
 
@@ -358,18 +395,53 @@ class Campaign(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = bound_constraints("campaign", CAMPAIGN_BOUNDS)
+        # The worker picks the next campaign by its last turn, never by sorting the queue.
+        indexes = [models.Index(fields=["state", "last_submission_at"], name="campaign_turn_idx")]
 
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # `version` belongs to the triggers: a save of an object loaded earlier must not
+        # write back the number it was loaded with.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.name for field in self._meta.concrete_fields if not field.primary_key and field.name != "version"
+            ]
+        super().save(*args, **kwargs)
+
+    @cached_property
+    def tally_rows(self) -> list[RequestTally]:
+        """Its RequestTally rows: prefetched by `with_request_counts()`, else one query."""
+        prefetched = vars(self).get("prefetched_tallies")
+        return prefetched if prefetched is not None else list(self.tallies.all())
+
     @cached_property
     def request_counts(self) -> RequestCounts:
-        """Its requests counted per state: from `with_request_counts()` when the campaign was
-        loaded with it, else with one query."""
-        values = vars(self)
-        if "n_queued" not in values:
-            values = self.requests.aggregate(**RequestCounts.annotations())
-        return RequestCounts.from_values(values)
+        """Its requests counted per state, from its tallies (a few rows, whatever its size)."""
+        by_state = dict.fromkeys(RequestState.values, 0)
+        for tally in self.tally_rows:
+            if tally.counts_requests:
+                by_state[tally.state] += tally.n
+        return RequestCounts(by_state)
+
+    def request_counts_by_sender(self) -> dict[int | None, int]:
+        """How many of its requests each sender holds (None: no sender yet), from its tallies."""
+        counts: dict[int | None, int] = {}
+        for tally in self.tally_rows:
+            if tally.counts_requests:
+                sender_id = tally.sender_key or None
+                counts[sender_id] = counts.get(sender_id, 0) + tally.n
+        return counts
+
+    @cached_property
+    def followup_counts(self) -> dict[str, int]:
+        """Its follow-ups counted per state (TaskState), from its tallies."""
+        counts = dict.fromkeys(TaskState.values, 0)
+        for tally in self.tally_rows:
+            if tally.state.startswith(RequestTally.FOLLOWUP_PREFIX):
+                counts[tally.state.removeprefix(RequestTally.FOLLOWUP_PREFIX)] += tally.n
+        return counts
 
     VARIANT_FIELDS = {"A": "note_template", "B": "note_template_b", "C": "note_template_c"}
 
@@ -465,7 +537,7 @@ class Campaign(models.Model):
             if problems := self.launch_problems(resuming=action == "resume"):
                 return problems
             self.spread_queued_over_senders()
-            self.render_queued_notes()
+            self.refresh_queued_notes()  # a long queue by a task: nothing goes out until it ends
         self.move_to(target, f"{self.ACTIONS_DONE[action]} by {user.get_username()}")
         return []
 
@@ -560,11 +632,12 @@ class Campaign(models.Model):
 
     def queued_notes(self, template: str, variant: str | None = None) -> QueuedNotes:
         """What `template` makes of the queued requests `rendered_notes(template, variant)`
-        would render, asked in a few queries however long the queue is."""
+        would render: of the first QueuedNotes.PREVIEW_WINDOW of them (the note preview's, at
+        every keystroke, costs the same however long the queue is; the launch checks all)."""
         queued = self.requests.filter(state=RequestState.QUEUED)
         if len(self.variants()) > 1:
             queued = queued.filter(variant=variant or "A")
-        return QueuedNotes(queued, template)
+        return QueuedNotes(queued, template, window=QueuedNotes.PREVIEW_WINDOW)
 
     def queued_notes_by_variant(self) -> list[QueuedNotes]:
         """Each variant's template over the queued requests it renders (as `rendered_notes()`:
@@ -595,17 +668,20 @@ class Campaign(models.Model):
             prefix = f"Variant {label}: " if len(self.variants()) > 1 else ""
             problems += [prefix + problem for problem in self.template_problems(template)]
         problems += self.followup_problems()
-        by_variant = self.queued_notes_by_variant()
         if resuming:
             return problems  # with nobody queued, a resumed campaign still sends its follow-ups
-        if not sum(notes.counts["queued"] for notes in by_variant):
+        if self.is_rendering_notes:
+            # The stored notes and their problems, read below, are not all current yet.
+            problems.append(f"{self.notes_render_progress}: launch once every note is rendered.")
+        if not self.request_counts.by_state[RequestState.QUEUED]:
             problems.append("Add prospects to the campaign first: nobody is queued.")
-        listed = sorted(
-            (note for notes in by_variant for note in notes.first_blocking(self.LISTED_LAUNCH_PROBLEMS)),
-            key=lambda note: note.request.pk,
-        )[: self.LISTED_LAUNCH_PROBLEMS]
-        problems += [f"{note.request.prospect}: {note.problem}" for note in listed]
-        unlisted = sum(notes.counts["blocking"] for notes in by_variant) - len(listed)
+        # Each queued note's problem is stored when the note is rendered (render_queued_notes,
+        # with every edit and every addition), so the check reads the few rows with a problem
+        # (a partial index holds only those), whatever the queue's length.
+        blocking = self.requests.unsendable().select_related("prospect").order_by("id")
+        listed = list(blocking[: self.LISTED_LAUNCH_PROBLEMS])
+        problems += [f"{row.prospect}: {row.note_problem}" for row in listed]
+        unlisted = blocking.count() - len(listed)
         if unlisted:
             problems.append(
                 f"… and {unlisted} more queued prospect{'s' if unlisted != 1 else ''} whose note cannot be sent."
@@ -655,62 +731,257 @@ class Campaign(models.Model):
             skipped += row.move_to(RequestState.SKIPPED, cause)
         return skipped
 
-    @transaction.atomic
     def save_edited(self, senders: Iterable[Sender] | None = None) -> None:
         """Save the campaign as a person wrote it: its queued invitations move to the `senders`
-        chosen (the submitted ones keep theirs) and its queued notes follow the templates, at once."""
-        self.save()
-        if senders is not None:
-            self.senders.set(senders)
-            self.spread_queued_over_senders()  # and wakes them, if the campaign sends
-        self.render_queued_notes()
+        chosen (the submitted ones keep theirs) and its queued notes follow the templates
+        (`refresh_queued_notes`: at once for a short queue, else by a task)."""
+        with transaction.atomic():
+            if self.pk is None:
+                self.save()
+            else:
+                # Not the note render's progress: a task may be writing it meanwhile.
+                self.save(update_fields=[
+                    f.name for f in self._meta.concrete_fields
+                    if not f.primary_key and f.name not in self.NOTE_RENDER_FIELDS and f.name != "version"
+                ])
+            if senders is not None:
+                self.senders.set(senders)
+                self.spread_queued_over_senders()  # and wakes them, if the campaign sends
+        self.refresh_queued_notes()
 
-    def add_prospects(self, prospects: Iterable[Prospect]) -> None:
-        """Queue an invitation to each prospect not in the campaign yet, and render the queue's
-        notes. The one-request-per-prospect constraint decides a race with another import."""
-        requests = [ConnectionRequest(campaign=self, prospect=p, state=RequestState.QUEUED) for p in prospects]
-        if requests:
-            ConnectionRequest.objects.bulk_create(requests, ignore_conflicts=True)
-            self.spread_queued_over_senders()  # and wakes them, if the campaign sends
-            self.render_queued_notes()
+    def add_prospects(self, prospects: Iterable[Prospect], none_in_campaign: bool = False) -> int:
+        """Queue an invitation to each prospect not in the campaign yet, its variant, sender and
+        note chosen as it is written; returns how many were queued. The queue already there is
+        neither read nor rewritten: variants and senders are chosen from the campaign's tallies
+        (RequestTally), so adding ten costs the same beside 25,000 queued as beside none. The
+        one-request-per-prospect constraint decides a race with another import.
+        `none_in_campaign`: the caller has looked (an import's plan_batch), so this does not."""
+        prospects = list({prospect.pk: prospect for prospect in prospects}.values())
+        batch = self.NOTE_RENDER_BATCH
+        in_campaign: set[int] = set()
+        for start in range(0, 0 if none_in_campaign else len(prospects), batch):
+            ids = [prospect.pk for prospect in prospects[start:start + batch]]
+            in_campaign.update(self.requests.filter(prospect_id__in=ids).values_list("prospect_id", flat=True))
+        new = [prospect for prospect in prospects if prospect.pk not in in_campaign]
+        if not new:
+            return 0
+        variants = self.variants()
+        sender_ids = list(self.senders.working().order_by("pk").values_list("pk", flat=True))
+        by_variant, by_sender = dict.fromkeys(variants, 0), dict.fromkeys(sender_ids, 0)
+        for tally in self.tallies.all():  # fresh, not `tally_rows`: a few rows, whatever the queue
+            if tally.counts_requests:
+                if tally.variant in by_variant:
+                    by_variant[tally.variant] += tally.n
+                if tally.sender_key in by_sender:
+                    by_sender[tally.sender_key] += tally.n
+        requests = []
+        for prospect in new:
+            label = min(by_variant, key=lambda label: (by_variant[label], label))
+            by_variant[label] += 1
+            sender_id = min(sender_ids, key=lambda pk: (by_sender[pk], pk)) if sender_ids else None
+            if sender_id is not None:
+                by_sender[sender_id] += 1
+            request = ConnectionRequest(
+                campaign=self, prospect=prospect, state=RequestState.QUEUED, variant=label, sender_id=sender_id
+            )
+            note = RenderedNote.of(variants[label], request)
+            request.note, request.note_problem = note.text, note.problem
+            requests.append(request)
+        ConnectionRequest.objects.bulk_create(requests, ignore_conflicts=True, batch_size=batch)
+        if sender_ids and self.state == self.State.ACTIVE:
+            Sender.objects.filter(pk__in=sender_ids).wake()
+        return len(requests)
 
-    @transaction.atomic
     def render_queued_notes(self) -> None:
-        """Give each queued request a variant (evenly) and store its note as that variant's
-        template now renders it.
+        """Give each queued request a variant (evenly) and store its note, and the note's
+        problem, as that variant's template now renders it, in one transaction: for a queue
+        short enough to render within a request (see `refresh_queued_notes` for any queue).
 
         A note stays frozen from the moment its request leaves the queue, so the review shows
         exactly what was sent; until then it follows the template.
         """
-        self.assign_variants()
-        changed = []
-        for note in self.rendered_notes():
-            if (note.request.note, note.request.note_problem) != (note.text, note.problem):
-                note.request.note, note.request.note_problem = note.text, note.problem
-                changed.append(note.request)
-        # Only the notes that changed: adding a few prospects must not rewrite the whole queue.
-        ConnectionRequest.objects.bulk_update(changed, ["note", "note_problem"])
+        with transaction.atomic():
+            self.assign_variants()
+            self.render_all_in_batches(self.requests.filter(state=RequestState.QUEUED))
+
+    def render_notes_of(self, prospect_ids: Iterable[int]) -> None:
+        """Store afresh the queued notes of these prospects only (a profile look-up filled in
+        their names), leaving the rest of the queue alone."""
+        prospect_ids = list(prospect_ids)
+        queued = self.requests.filter(state=RequestState.QUEUED)
+        for start in range(0, len(prospect_ids), self.NOTE_RENDER_BATCH):
+            self.render_all_in_batches(queued.filter(prospect_id__in=prospect_ids[start:start + self.NOTE_RENDER_BATCH]))
 
     def assign_variants(self) -> None:
         """Spread the queued requests over the variants so that every variant ends up with as
         many requests as the others, counting those already submitted (which keep theirs).
 
-        Queued notes are not final, so a variant added later gets its share of the queue.
+        Queued notes are not final, so a variant added later gets its share of the queue. Reads
+        only each queued request's id and variant; writes only those that move, set-based.
         """
         labels = list(self.variants())
         counts = dict.fromkeys(labels, 0)
         submitted = self.requests.exclude(state=RequestState.QUEUED).filter(variant__in=labels)
         for row in submitted.values("variant").annotate(n=models.Count("id")).order_by():
             counts[row["variant"]] = row["n"]
-        queued = list(self.requests.filter(state=RequestState.QUEUED).order_by("id"))
-        changed = []
-        for request in queued:
+        moved: dict[str, list[int]] = {label: [] for label in labels}
+        queued = self.requests.filter(state=RequestState.QUEUED).order_by("id").values_list("id", "variant")
+        for request_id, variant in queued.iterator(chunk_size=5000):
             label = min(labels, key=lambda label: (counts[label], label))
             counts[label] += 1
-            if request.variant != label:
-                request.variant = label
+            if variant != label:
+                moved[label].append(request_id)
+        batch = self.NOTE_RENDER_BATCH
+        for label, request_ids in moved.items():
+            for start in range(0, len(request_ids), batch):
+                ConnectionRequest.objects.filter(pk__in=request_ids[start:start + batch]).update(variant=label)
+
+    # --- Re-rendering a long queue: a task, its progress on the campaign ---------------------------
+
+    # A queue longer than this is re-rendered by a django-q2 task (campaigns.tasks.render_notes),
+    # never within a request; the page shows its progress meanwhile.
+    NOTES_RENDERED_IN_REQUEST = 2000
+    # Requests read, rendered and written at a time; in a task, each batch its own transaction.
+    NOTE_RENDER_BATCH = 1000
+    # A task renders for this long, then hands the rest to a new task (below django-q2's timeout).
+    NOTE_RENDER_TASK_SECONDS = 45
+    # A render whose task has written nothing for this long died: the dispatcher starts it anew.
+    NOTE_RENDER_STALLED_AFTER = dt.timedelta(minutes=5)
+    NOTE_RENDER_FIELDS = frozenset(
+        {"notes_version", "notes_to_render", "notes_rendered", "notes_render_started_at", "notes_render_beat_at"}
+    )
+
+    # Bumped by each re-render started: a task of an older version stops.
+    notes_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # While notes_render_started_at is set, a task is re-rendering the queue (SUBMIT_RULES keep
+    # the worker off its requests): notes_rendered of notes_to_render are done.
+    notes_to_render = models.PositiveIntegerField(default=0, editable=False)
+    notes_rendered = models.PositiveIntegerField(default=0, editable=False)
+    notes_render_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notes_render_beat_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    @property
+    def is_rendering_notes(self) -> bool:
+        return self.notes_render_started_at is not None
+
+    @property
+    def notes_render_progress(self) -> str:
+        """ "Updating notes: 12,000 of 25,000", or "" when no re-render is in progress."""
+        if not self.is_rendering_notes:
+            return ""
+        done = min(self.notes_rendered, self.notes_to_render)
+        return f"Updating notes: {done:,} of {self.notes_to_render:,}"
+
+    # What RenderedNote.of reads of a prospect.
+    NOTE_PROSPECT_FIELDS = ("first_name", "last_name", "company", "title", "profile_urn", "lookup_error")
+
+    def render_note_batch(self, requests: models.QuerySet, after_id: int) -> tuple[int, int] | None:
+        """Render the next NOTE_RENDER_BATCH of `requests` after `after_id` (in id order) with
+        their variants' templates; write only those whose note or problem changed. Returns the
+        last id read and how many were read, or None when none was left."""
+        variants = self.variants()
+        batch = list(
+            requests.filter(pk__gt=after_id).order_by("id").select_related("prospect")
+            # campaign_id too: the related manager reads it of each row it hands back.
+            .only("id", "campaign_id", "note", "note_problem", "variant", "prospect_id",
+                  *(f"prospect__{name}" for name in self.NOTE_PROSPECT_FIELDS))
+            [: self.NOTE_RENDER_BATCH]
+        )
+        if not batch:
+            return None
+        changed = []
+        for request in batch:
+            note = RenderedNote.of(variants.get(request.variant, variants["A"]), request)
+            if (request.note, request.note_problem) != (note.text, note.problem):
+                request.note, request.note_problem = note.text, note.problem
                 changed.append(request)
-        ConnectionRequest.objects.bulk_update(changed, ["variant"])
+        self.write_notes(changed)
+        return batch[-1].pk, len(batch)
+
+    @staticmethod
+    def write_notes(requests: list[ConnectionRequest]) -> None:
+        """Store these requests' notes and problems in one UPDATE joined to the new values:
+        linear in the rows, where bulk_update's CASE costs rows × rows in the database and
+        seconds of Python to build."""
+        if not requests:
+            return
+        table = connection.ops.quote_name(ConnectionRequest._meta.db_table)
+        values = ", ".join(["(%s, %s, %s)"] * len(requests))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH new_notes (id, note, note_problem) AS (VALUES {values}) "
+                f"UPDATE {table} SET note = new_notes.note, note_problem = new_notes.note_problem "
+                f"FROM new_notes WHERE {table}.id = new_notes.id",
+                [value for request in requests for value in (request.pk, request.note, request.note_problem)],
+            )
+
+    def render_all_in_batches(self, requests: models.QuerySet) -> None:
+        after_id = 0
+        while (rendered := self.render_note_batch(requests, after_id)) and rendered[1] == self.NOTE_RENDER_BATCH:
+            after_id = rendered[0]
+
+    def refresh_queued_notes(self) -> None:
+        """Store the queued notes as the templates now render them: within the request for a
+        short queue; for a long one, by a task (`start_note_render`), the worker submitting
+        none of the campaign's requests until every note is rendered."""
+        queued = sum(tally.n for tally in self.tallies.filter(state=RequestState.QUEUED))  # a few rows
+        if queued <= self.NOTES_RENDERED_IN_REQUEST:
+            self.render_queued_notes()
+        else:
+            self.start_note_render(queued)
+
+    def start_note_render(self, queued: int) -> None:
+        """Mark the queue as being re-rendered (a new version: a task still rendering an older
+        one stops) and enqueue the task once this transaction commits."""
+        now = timezone.now()
+        with transaction.atomic():
+            Campaign.objects.filter(pk=self.pk).update(
+                notes_version=models.F("notes_version") + 1, notes_to_render=queued, notes_rendered=0,
+                notes_render_started_at=now, notes_render_beat_at=now,
+            )
+            self.refresh_from_db(fields=sorted(self.NOTE_RENDER_FIELDS))
+            version = self.notes_version
+            transaction.on_commit(lambda: self.enqueue_note_render(version))
+
+    def enqueue_note_render(self, version: int, after_id: int = 0) -> None:
+        from django_q.tasks import async_task  # lazily: django-q2 loads the models
+
+        async_task(
+            "campaigns.tasks.render_notes", self.pk, version, after_id,
+            group="notes", q_options={"task_name": f"notes-{self.pk}-{version}-{after_id}"},
+        )
+
+    def continue_note_render(self, version: int, after_id: int = 0, seconds: float | None = None) -> int | None:
+        """The task's work: give the queue its variants (first), then render it batch by batch,
+        each batch in its own short transaction with the progress; stop if a newer render
+        began. Returns the last id rendered when `seconds` ran out (the caller continues from
+        there), or None when done or superseded."""
+        deadline = None if seconds is None else timezone.now() + dt.timedelta(seconds=seconds)
+        mine = Campaign.objects.filter(pk=self.pk, notes_version=version, notes_render_started_at__isnull=False)
+        if after_id == 0:
+            with transaction.atomic():
+                if not mine.select_for_update().exists():
+                    return None
+                self.assign_variants()
+        queued = self.requests.filter(state=RequestState.QUEUED)
+        while True:
+            with transaction.atomic():
+                # The campaign row stays locked for the batch: a newer edit waits, then wins.
+                if not mine.select_for_update().exists():
+                    return None
+                after_id, count = self.render_note_batch(queued, after_id) or (after_id, 0)
+                if count < self.NOTE_RENDER_BATCH:  # the last batch
+                    mine.update(notes_render_started_at=None, notes_render_beat_at=None,
+                                notes_rendered=models.F("notes_to_render"))
+                    break
+                mine.update(notes_rendered=models.F("notes_rendered") + count, notes_render_beat_at=timezone.now())
+            if deadline is not None and timezone.now() >= deadline:
+                return after_id
+        self.refresh_from_db(fields=sorted(self.NOTE_RENDER_FIELDS) + ["state"])
+        if self.state == self.State.ACTIVE:
+            Sender.objects.filter(campaigns=self).wake()  # they skipped the campaign meanwhile
+        return None
+
 
     def variant_stats(self) -> list[dict]:
         """Per variant: invitations sent (including accepted), accepted, and the acceptance rate,
@@ -731,6 +1002,47 @@ class Campaign(models.Model):
             stats.append({"variant": label, "sent": row["sent"], "accepted": row["accepted"],
                           "rate": rate, "rate_text": percent_text(rate)})
         return stats
+
+
+class RequestTallyQuerySet(models.QuerySet):
+    def held_by_campaign(self, sender: Sender) -> int:
+        """`ConnectionRequestQuerySet.held_by_campaign()` of one sender, counted from the tallies."""
+        held = self.filter(sender_key=sender.pk, state=RequestState.QUEUED).exclude(campaign__state=Campaign.State.ACTIVE)
+        return held.aggregate(n=models.Sum("n"))["n"] or 0
+
+    def queued_in_active_campaigns(self, sender: Sender) -> bool:
+        active = self.filter(sender_key=sender.pk, state=RequestState.QUEUED, n__gt=0, campaign__state=Campaign.State.ACTIVE)
+        return active.exists()
+
+
+class RequestTally(models.Model):
+    """How many of a campaign's requests are in one state, for one sender and note variant, or
+    how many of its follow-ups are in one state ("followup:<state>", sender 0, no variant): kept
+    by database triggers (campaigns/triggers.py) in the same transaction as every write to the
+    rows, so a campaign's counts cost a few rows whatever its size. Never written from Python."""
+
+    FOLLOWUP_PREFIX = "followup:"
+
+    objects = RequestTallyQuerySet.as_manager()
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tallies", db_index=False)
+    sender_key = models.BigIntegerField()  # the sender's id; 0 while a request has none
+    variant = models.CharField(max_length=1)
+    state = models.CharField(max_length=20)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "sender_key", "variant", "state"], name="one_tally_per_campaign_key")
+        ]
+        indexes = [models.Index(fields=["sender_key", "state"], name="tally_sender_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.sender_key}/{self.variant}/{self.state}: {self.n}"
+
+    @property
+    def counts_requests(self) -> bool:
+        return not self.state.startswith(self.FOLLOWUP_PREFIX)
 
 
 def acceptance_rate(accepted: int, sent: int) -> Fraction | None:
@@ -838,10 +1150,21 @@ class QueuedNotes:
     Each note's length is computed in SQL from the prospect's stored name lengths (see
     TemplateShape: exact, trimming included), so a few queries answer however long the queue
     is; only the notes shown are rendered, by RenderedNote, exactly as they will be sent.
+
+    With a `window`, only the first `window` requests in the queue's order are measured (read
+    through request_campaign_state_id_idx), so the cost is the same for any queue; `partial`
+    then says whether more are queued than were measured.
     """
 
-    def __init__(self, requests: models.QuerySet, template: str):
+    # The note preview measures this many queued notes at most, at every keystroke.
+    PREVIEW_WINDOW = 1000
+
+    def __init__(self, requests: models.QuerySet, template: str, window: int | None = None):
         self.template = template
+        self.window = window
+        self.queue = requests
+        if window is not None:
+            requests = requests.model.objects.filter(pk__in=requests.order_by("id").values("pk")[:window])
         # `note_length` is null where the note cannot be rendered (a variable without value).
         self.requests = requests.annotate(note_length=note_length_expression(template_shape(template)))
         cannot_render = Q(note_length__isnull=True)
@@ -861,6 +1184,14 @@ class QueuedNotes:
             counts = self.count()
             counts.pop("unknown_lengths")
         return counts
+
+    @cached_property
+    def partial(self) -> bool:
+        """More are queued than the window measured: the counts and the longest note are of
+        the first `window` (one more query, reading at most `window` + 1 index entries)."""
+        if self.window is None:
+            return False
+        return self.queue.order_by().values("pk")[: self.window + 1].count() > self.window
 
     def count(self) -> dict[str, int]:
         unknown_lengths = Q()
@@ -1074,17 +1405,18 @@ class OutxTask(models.Model):
         """What else a move does, inside its transaction, before this object holds the new
         state and `fields`: the webhooks' outbox for the kinds a CRM hears about."""
 
-    def move_to(self, new_state: str, cause: str, **fields) -> bool:
+    def move_to(self, new_state: str, cause: str, *, only_if: Q | None = None, **fields) -> bool:
         """Move from the state this object holds to `new_state`, recording why.
 
         Returns False, changing nothing, if the row is no longer in the state this object
-        holds (someone else moved it): the caller lost the race and must not act.
+        holds (someone else moved it): the caller lost the race and must not act. `only_if`:
+        a condition checked in the same statement (the worker's last checks before a claim).
         """
         if new_state not in self.TRANSITIONS[self.state]:
             raise ValueError(f"A {self.state} {self._meta.verbose_name} cannot become {new_state}.")
         now = timezone.now()
         with transaction.atomic():
-            changed = type(self).objects.filter(pk=self.pk, state=self.state).update(
+            changed = type(self).objects.filter(only_if or Q(), pk=self.pk, state=self.state).update(
                 state=new_state, updated_at=now, **fields
             )
             if not changed:
@@ -1130,6 +1462,13 @@ SUBMIT_RULES = (
         lambda request: request.campaign.state == Campaign.State.ACTIVE,
         lambda request: f"Campaign is {request.campaign.get_state_display().lower()}",
     ),
+    # A long queue's notes are being re-rendered after an edit (Campaign.start_note_render):
+    # none goes out with the note from before.
+    SubmitRule(
+        Q(campaign__notes_render_started_at__isnull=True),
+        lambda request: not request.campaign.is_rendering_notes,
+        lambda request: request.campaign.notes_render_progress,
+    ),
     SubmitRule(Q(note_problem=""), lambda request: not request.note_problem, lambda request: request.note_problem),
     SubmitRule(
         Q(prospect__profile_urn__isnull=False),
@@ -1146,9 +1485,15 @@ SUBMIT_RULES = (
 # notes (Campaign.render_queued_notes), so adding a fallback makes them sendable again.
 UNSENDABLE = (
     Q(state=RequestState.QUEUED)
-    & ~Q(note_problem="")
+    # "A problem" as a range (every text but the empty one sorts after it), so that the
+    # (campaign, state, note_problem) index reads only the rows with one.
+    & Q(note_problem__gt="")
     & ~Q(note="", prospect__profile_urn__isnull=True, prospect__lookup_error="")
 )
+
+
+# Invitations that may still be on LinkedIn unanswered (ConnectionRequestQuerySet.old_unanswered).
+UNANSWERED_STATES = (RequestState.PENDING, RequestState.SENT)
 
 
 class ConnectionRequestQuerySet(OutxTaskQuerySet):
@@ -1156,6 +1501,11 @@ class ConnectionRequestQuerySet(OutxTaskQuerySet):
         """The invitations `user` may look at: as for campaigns (`CampaignQuerySet.visible_to`),
         every one, for any active user logged in; Review shows them all."""
         return self if user.is_authenticated and user.is_active else self.none()
+
+    def count_up_to(self, cap: int) -> int:
+        """How many rows there are, reading no more than cap + 1 of them: cap + 1 means "more
+        than cap". A page says "more than 1,000" rather than read a million rows to count them."""
+        return self.order_by().values("pk")[: cap + 1].count()
 
     def submittable(self) -> ConnectionRequestQuerySet:
         """Queued invitations that meet every SUBMIT_RULES condition; pacing decides when."""
@@ -1191,7 +1541,7 @@ class ConnectionRequestQuerySet(OutxTaskQuerySet):
         blocks a new invitation to that person for about 3 weeks.
         """
         cutoff = (now or timezone.now()) - OLD_INVITATION_AGE
-        return self.filter(state__in=[RequestState.PENDING, RequestState.SENT], submitted_at__lt=cutoff)
+        return self.filter(state__in=UNANSWERED_STATES, submitted_at__lt=cutoff)
 
 
 class Response(models.TextChoices):
@@ -1262,10 +1612,23 @@ class ConnectionRequest(OutxTask):
             # A sender's pass and its budget read only its own rows, whatever the team's size.
             models.Index(fields=["sender", "state", "next_poll_at"], name="request_sender_state_idx"),
             models.Index(fields=["sender", "submitted_at"], name="request_sender_submitted_idx"),
-            models.Index(fields=["campaign", "state"], name="request_campaign_state_idx"),
-            # The campaign page lists a campaign's requests in this order, 50 at a time.
-            models.Index(fields=["campaign", "created_at", "id"], name="request_campaign_created_idx"),
-            models.Index(fields=["-submitted_at"], name="request_submitted_idx"),
+            # A sender's queue per campaign in the queue's order: the worker's next invitation.
+            models.Index(fields=["sender", "state", "campaign", "created_at", "id"], name="request_sender_queue_idx"),
+            # A sender's oldest pending invitation: the one its polls stand on (lifecycle.poll_due).
+            models.Index(fields=["sender", "state", "submitted_at"], name="request_sender_pending_idx"),
+            # With the id: a campaign's queue in the queue's order (QueuedNotes' window).
+            models.Index(fields=["campaign", "state", "id"], name="request_campaign_state_id_idx"),
+            # The campaign page lists a campaign's requests in the order they were added (by
+            # id), 50 at a time, from a cursor; (campaign, state, id) serves each state's tab.
+            models.Index(fields=["campaign", "id"], name="request_campaign_id_idx"),
+            # A campaign's old unanswered invitations (old_unanswered), counted up to a cap.
+            models.Index(fields=["campaign", "state", "submitted_at"], name="request_campaign_state_sub_idx"),
+            # The few queued rows whose note has a problem (UNSENDABLE), counted at any size.
+            models.Index(fields=["campaign", "state", "note_problem"], name="request_note_problem_idx"),
+            # Review's order (newest submission first, ties by id) and the 30-day chart's range.
+            models.Index(fields=["-submitted_at", "-id"], name="request_submitted_id_idx"),
+            # The same within one campaign: Review filtered to a campaign.
+            models.Index(fields=["campaign", "-submitted_at", "-id"], name="request_campaign_submitted_idx"),
         ]
 
     def __str__(self) -> str:
@@ -1278,6 +1641,12 @@ class ConnectionRequest(OutxTask):
         from webhooks.outbox import invitation_moved  # lazily: webhooks imports this module
 
         invitation_moved(self, new_state, cause, at, fields)
+
+    def is_old_unanswered(self, now: dt.datetime) -> bool:
+        """`ConnectionRequestQuerySet.old_unanswered`, for a row in hand."""
+        return self.state in UNANSWERED_STATES and self.submitted_at is not None and (
+            self.submitted_at < now - OLD_INVITATION_AGE
+        )
 
     # --- Why it is not moving, in words for the campaign page --------------------------------
 
@@ -1343,7 +1712,7 @@ class ConnectionRequest(OutxTask):
         if not super().retry(user):
             return False
         Sender.objects.filter(pk=self.sender_id).wake()
-        self.campaign.render_queued_notes()
+        self.campaign.render_notes_of([self.prospect_id])  # its own note, not the whole queue's
         self.refresh_from_db(fields=["note", "note_problem", "variant"])
         return True
 
@@ -1446,7 +1815,10 @@ class FollowUp(OutxTask):
 
     class Meta:
         verbose_name = "follow-up"
-        indexes = [models.Index(fields=["state", "next_poll_at"], name="followup_state_poll_idx")]
+        indexes = [
+            models.Index(fields=["state", "next_poll_at"], name="followup_state_poll_idx"),
+            models.Index(fields=["submitted_at"], name="followup_submitted_idx"),  # the hourly count
+        ]
 
     def __str__(self) -> str:
         return f"Follow-up to {self.request.prospect} ({self.get_state_display()})"
@@ -1473,7 +1845,10 @@ class ProfileLookup(OutxTask):
 
     class Meta:
         verbose_name = "profile look-up"
-        indexes = [models.Index(fields=["state", "next_poll_at"], name="lookup_state_poll_idx")]
+        indexes = [
+            models.Index(fields=["state", "next_poll_at"], name="lookup_state_poll_idx"),
+            models.Index(fields=["sender", "submitted_at"], name="lookup_sender_submitted_idx"),  # the hourly count
+        ]
 
     def __str__(self) -> str:
         return f"Look-up of {self.prospect} ({self.get_state_display()})"
@@ -1514,6 +1889,7 @@ class ProfileSearch(OutxTask):
         indexes = [
             models.Index(fields=["state", "next_poll_at"], name="search_state_poll_idx"),
             models.Index(fields=["sender", "state"], name="search_sender_state_idx"),
+            models.Index(fields=["sender", "submitted_at"], name="search_sender_submitted_idx"),  # the hourly count
         ]
         constraints = [
             models.CheckConstraint(condition=Q(count__lte=50) & Q(start__lte=10_000), name="search_page_bounded"),
@@ -1742,7 +2118,14 @@ class SenderQuerySet(models.QuerySet):
         """Make these senders' work due now, never later than it already was: something was
         queued, launched or resumed, and should not wait for the next computed moment."""
         now = now or timezone.now()
-        return self.working().filter(Q(next_due_at__isnull=True) | Q(next_due_at__gt=now)).update(next_due_at=now)
+        due_later = self.working().filter(Q(next_due_at__isnull=True) | Q(next_due_at__gt=now))
+        # Not the senders a worker holds locked this instant: waiting for one here, in a
+        # transaction that may hold a campaign's row (every write to its requests takes it:
+        # campaigns/triggers.py), could deadlock with the worker, which holds the sender and
+        # wants the campaign. That pass ends by computing the sender's next moment itself.
+        with transaction.atomic():
+            free = list(due_later.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            return Sender.objects.filter(pk__in=free).update(next_due_at=now)
 
 
 class Sender(models.Model):

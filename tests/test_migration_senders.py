@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from campaigns import keys
+from campaigns import keys, triggers
 
 BEFORE = [("campaigns", "0010_prospect_note_lengths")]
 AFTER = [("campaigns", "0013_dispatch_schedule")]
@@ -19,9 +19,11 @@ def back_to_the_latest():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+    triggers.install(connection)  # as `migrate` does after migrating (post_migrate)
 
 
 def migrate(targets):
+    triggers.drop_before_migrate(connection.alias)  # as `migrate` does (pre_migrate)
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
