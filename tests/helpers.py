@@ -78,7 +78,7 @@ def status_url(campaign):
 
 
 def fingerprint_in(html: str) -> str:
-    match = re.search(r'hx-get="[^"]*[?&](?:amp;)?v=([0-9a-f]+)', html)
+    match = re.search(r'hx-get="[^"]*[?&](?:amp;)?v=([0-9.]+)', html)
     assert match, "the page does not poll"
     return match.group(1)
 

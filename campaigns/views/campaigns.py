@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -27,11 +26,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
-from .. import pacing
 from ..donotcontact import put_prospect
 from ..forms.campaigns import CampaignForm
 from ..models import (
-    OLD_INVITATION_AGE_TEXT, REQUEST_TABS, UNSENDABLE, Campaign, ConnectionRequest, Event, FollowUp, RequestCounts,
+    OLD_INVITATION_AGE_TEXT, REQUEST_TABS, Campaign, ConnectionRequest, Event, FollowUp, RequestCounts,
     Sender,
 )
 from ..params import parse_page
@@ -51,14 +49,14 @@ SLOW_POLL_SECONDS = 60
 
 @dataclass(frozen=True)
 class CampaignSummary:
-    """A campaign's counts, and a fingerprint of everything its live status shows."""
+    """What the campaign's live status shows of it as a whole, read from its counters and a
+    few bounded index reads: the same cost at 10 rows and at a million."""
 
     counts: RequestCounts
-    fingerprint: str
-    open_followups: int  # queued, submitting or pending
-    followups_to_come: int  # accepted invitations without a follow-up yet
     per_sender: dict[int, int]  # the campaign's invitations per sender id
     unsendable: int  # queued invitations whose note cannot be sent (models.UNSENDABLE)
+    followups_moving: bool  # a follow-up queued, being submitted or with OutX
+    followups_to_come: bool  # an accepted invitation still without its follow-up
 
     def poll_seconds(self, campaign: Campaign) -> int | None:
         """How often the live page asks what changed, by what may still change without a
@@ -71,11 +69,13 @@ class CampaignSummary:
         later, or never, and the acceptance check reads them a few times an hour in every
         campaign, even a paused or archived one. So a campaign stops being polled only when
         nothing is in flight and nothing sent waits for an acceptance."""
+        if campaign.is_rendering_notes:
+            return FAST_POLL_SECONDS  # its progress
         sends = campaign.state == Campaign.State.ACTIVE
         # Follow-ups are queued only while the campaign is active and has a follow-up message.
-        to_come = self.followups_to_come if sends and campaign.followup_template else 0
+        to_come = self.followups_to_come and sends and bool(campaign.followup_template)
         sendable_queued = self.counts.by_state[ConnectionRequest.State.QUEUED] - self.unsendable if sends else 0
-        if self.counts.in_flight + self.open_followups + to_come + sendable_queued > 0:
+        if self.counts.in_flight or self.followups_moving or to_come or sendable_queued > 0:
             return FAST_POLL_SECONDS
         if self.counts.awaiting_acceptance:
             return SLOW_POLL_SECONDS
@@ -85,65 +85,69 @@ class CampaignSummary:
 def senders_of(campaign: Campaign) -> list[Sender]:
     """In one query, the senders the campaign's page speaks of: those it sends from now
     (`in_campaign`), and those its earlier invitations went out from (a request keeps its
-    sender for life, even after its campaign dropped it or it retired)."""
+    sender for life, even after its campaign dropped it or it retired), read off its tallies."""
     chosen = Campaign.senders.through.objects.filter(campaign=campaign, sender=OuterRef("pk"))
-    used = Q(pk__in=campaign.senders.values("pk")) | Q(pk__in=campaign.requests.values("sender_id"))
+    used = Q(pk__in=campaign.senders.values("pk")) | Q(
+        pk__in=campaign.tallies.filter(n__gt=0, sender_key__gt=0).values("sender_key")
+    )
     return list(Sender.objects.filter(used).annotate(in_campaign=Exists(chosen)).order_by("name", "pk"))
 
 
-def summarise(campaign: Campaign, senders: list[Sender], now: dt.datetime) -> CampaignSummary:
-    """Counts and fingerprint in one aggregate query, cheap enough for every poll; it grows
-    with the campaign's senders (`senders_of`), never with its rows.
-
-    Worker updates that skip `updated_at` (profile look-ups, re-rendered notes) still show up
-    in the looked-up and note-problem counts; a sender's row changes with every submission.
-    A follow-up is joined one to one, so its changes count without repeating a request.
-    """
-    per_sender = {}
-    for sender in senders:
-        stale_before = now - dt.timedelta(days=sender.stale_after_days)
-        per_sender[f"sender_{sender.pk}"] = Count("id", filter=Q(sender_id=sender.pk))
-        per_sender[f"stale_{sender.pk}"] = Count(
-            "id", filter=Q(sender_id=sender.pk, state=ConnectionRequest.State.PENDING, submitted_at__lt=stale_before)
-        )
-    values = campaign.requests.aggregate(
-        **RequestCounts.annotations(),
-        **per_sender,
-        latest_change=Max("updated_at"),
-        looked_up=Count("id", filter=Q(prospect__profile_urn__isnull=False)),
-        lookups_failed=Count("id", filter=~Q(prospect__lookup_error="")),
-        note_problems=Count("id", filter=~Q(note_problem="")),
-        unsendable=Count("id", filter=UNSENDABLE),
-        without_sender=Count("id", filter=Q(sender__isnull=True)),
-        followups=Count("followup"),
-        followups_changed=Max("followup__updated_at"),
-        open_followups=Count("followup", filter=Q(followup__state__in=OPEN_FOLLOWUP_STATES)),
-        # A marked answer means no follow-up will ever be written (followups.queue_due_followups).
-        followups_to_come=Count(
-            "id", filter=Q(state=ConnectionRequest.State.ACCEPTED, followup__isnull=True, response="")
-        ),
-    )
-    seen = (
-        campaign.state, campaign.updated_at,
-        [
-            (sender.pk, sender.in_campaign, sender.state, sender.updated_at, within_working_hours(sender, now))
-            for sender in senders
-        ],
-        sorted(values.items()),
-    )
-    fingerprint = hashlib.sha256(repr(seen).encode()).hexdigest()[:20]
+def summarise(campaign: Campaign, senders: list[Sender]) -> CampaignSummary:
+    """The counts from the campaign's tallies (kept by the database with every write, its
+    follow-ups' too), and one read bounded by an index: the queued notes with a problem."""
+    by_sender = campaign.request_counts_by_sender()
+    followups = campaign.followup_counts
+    queued = campaign.request_counts.by_state[ConnectionRequest.State.QUEUED]
     return CampaignSummary(
-        RequestCounts.from_values(values), fingerprint, values["open_followups"], values["followups_to_come"],
-        {sender.pk: values[f"sender_{sender.pk}"] for sender in senders}, values["unsendable"],
+        counts=campaign.request_counts,
+        per_sender={sender.pk: by_sender.get(sender.pk, 0) for sender in senders},
+        unsendable=campaign.requests.unsendable().count() if queued else 0,
+        followups_moving=any(followups[state] for state in OPEN_FOLLOWUP_STATES),
+        # Every follow-up belongs to an accepted invitation: fewer follow-ups than accepted
+        # invitations means one may still be written (or its invitee answered: no follow-up
+        # then, and the page polls a little more often than it needs to).
+        followups_to_come=sum(followups.values()) < campaign.request_counts.by_state[ConnectionRequest.State.ACCEPTED],
     )
 
 
-def within_working_hours(account: Sender, now: dt.datetime) -> bool:
-    # Why queued requests wait changes when working hours open or close, with no row changing.
-    try:
-        return pacing.next_working_moment(account, now) <= now
-    except ValueError:
+# --- The live page's poll --------------------------------------------------------------------
+
+# What the page shows also changes with time alone (working hours open, a sender's next slot,
+# an invitation turning stale or unanswered too long): it is drawn again at least this often.
+REDRAW_ACTIVE = dt.timedelta(minutes=1)
+REDRAW_IDLE = dt.timedelta(minutes=5)
+
+
+# What of the campaign's own row the poll compares: its version (its rows, follow-ups,
+# prospects and senders' states: see campaigns/triggers.py), its last save, and the progress
+# of a re-render of its notes (written by a task without a save).
+POLL_FIELDS = ("version", "updated_at", "notes_rendered")
+
+
+def poll_token(campaign: Campaign, now: dt.datetime) -> str:
+    """What the page was drawn from, in its poll's URL: POLL_FIELDS, and until when the
+    drawing holds. "<version>.<updated_at µs>.<notes rendered>.<redraw by, s>"."""
+    redraw = REDRAW_ACTIVE if campaign.state == Campaign.State.ACTIVE else REDRAW_IDLE
+    drawn = poll_values(*(getattr(campaign, name) for name in POLL_FIELDS))
+    return ".".join(map(str, (*drawn, int((now + redraw).timestamp()))))
+
+
+def poll_values(version: int, updated_at: dt.datetime, notes_rendered: int) -> tuple[int, int, int]:
+    return version, microseconds(updated_at), notes_rendered
+
+
+def page_still_current(token: str, row: tuple, now: dt.datetime) -> bool:
+    """Whether the page drawn with `token` shows what the campaign's row (POLL_FIELDS) says now."""
+    parts = token.split(".")
+    if len(parts) != 4 or not all(part.isascii() and part.isdigit() and len(part) < 20 for part in parts):
         return False
+    *drawn, redraw_by = map(int, parts)
+    return tuple(drawn) == poll_values(*row) and now.timestamp() < redraw_by
+
+
+def microseconds(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
 
 
 # --- Why a request waits ------------------------------------------------------------------------
@@ -156,8 +160,8 @@ def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, team:
 
     A sender's own reason is the same for every queued request it sends, so it is asked once
     per sender. A queued row without a sender waits for one to be chosen; `team` (the first
-    sender) only gives such a row a time zone. Rows annotated `unanswered_too_long` (see
-    `requests_listing`) are marked for withdrawal by hand; a skipped row annotated
+    sender) only gives such a row a time zone. Old unanswered invitations are marked for
+    withdrawal by hand; a skipped row annotated
     `skip_reason` says why it left the queue.
     """
 
@@ -175,7 +179,7 @@ def explain_waiting(rows: Iterable[ConnectionRequest], campaign: Campaign, team:
         else:
             row.waiting = row.why_waiting(row.sender, now, functools.partial(sender_reason, row.sender_id))
             row.stale_warning = row.why_stale(row.sender, now)
-        row.unanswered_warning = UNANSWERED_WARNING if getattr(row, "unanswered_too_long", False) else ""
+        row.unanswered_warning = UNANSWERED_WARNING if row.is_old_unanswered(now) else ""
         if row.state == ConnectionRequest.State.SKIPPED:
             row.waiting = getattr(row, "skip_reason", None) or ""  # why it left the queue, in its own words
 
@@ -263,15 +267,73 @@ def get_changeable_campaign(request: HttpRequest, pk: int) -> Campaign:
     return campaign
 
 
-def listing_params(data: Mapping[str, str]) -> tuple[str, int]:
-    """The request table's state filter and page, from a query string or a posted form.
+@dataclass(frozen=True)
+class Position:
+    """Where a page of a campaign's invitations starts: after or before the invitation with
+    this id (the table lists them in the order they were added, which is the id's). No cursor:
+    the first page. Page 1,000 costs what page 1 costs: an index range, never an offset."""
 
-    Total: a state that is no state means all of them, a page that is no number means page 1.
+    after: int | None = None
+    before: int | None = None
+
+    @classmethod
+    def read(cls, data: Mapping[str, str]) -> Position:
+        """From a query string or a posted form; a cursor that is no id is no cursor."""
+        after, before = id_param(data.get("after", "")), id_param(data.get("before", ""))
+        return cls(after=after) if after is not None else cls(before=before)
+
+    def params(self) -> dict[str, int]:
+        return {key: value for key, value in (("after", self.after), ("before", self.before)) if value is not None}
+
+
+def id_param(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+@dataclass(frozen=True)
+class RequestsPage:
+    """One page of the table: its rows, where it was asked from, and its neighbours' cursors."""
+
+    rows: list
+    position: Position
+    next_position: Position | None
+    previous_position: Position | None
+
+    @classmethod
+    def of(cls, requests, position: Position, size: int = REQUESTS_PER_PAGE) -> RequestsPage:
+        """`requests` in id order; one query reads at most size + 1 rows."""
+        if position.before is not None:
+            rows = list(requests.filter(pk__lt=position.before).order_by("-pk")[: size + 1])
+            if len(rows) > size:
+                rows = rows[:size][::-1]
+                return cls(rows, position, Position(after=rows[-1].pk), Position(before=rows[0].pk))
+            position = Position()  # nothing further back: the first page, whole
+        if position.after is not None:
+            rows = list(requests.filter(pk__gt=position.after).order_by("pk")[: size + 1])
+        else:
+            rows = list(requests.order_by("pk")[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        return cls(
+            rows, position,
+            Position(after=rows[-1].pk) if more else None,
+            Position(before=rows[0].pk) if rows and position.after is not None else None,
+        )
+
+    @property
+    def is_first(self) -> bool:
+        return self.position == Position()
+
+
+def listing_params(data: Mapping[str, str]) -> tuple[str, Position]:
+    """The request table's state filter and position, from a query string or a posted form.
+
+    Total: a state that is no state means all of them, a cursor that is no id the first page.
     """
     state_filter = data.get("state", "")
     if state_filter not in ConnectionRequest.State.values:
         state_filter = ""
-    return state_filter, parse_page(data.get("page"))
+    return state_filter, Position.read(data)
 
 
 def state_filter_problem(data: Mapping[str, str]) -> str:
@@ -292,11 +354,10 @@ def sender_param(data: Mapping[str, str]) -> int | None:
 
 
 def campaign_page_url(
-    campaign: Campaign, state_filter: str = "", page: int = 1, sender_filter: int | None = None
+    campaign: Campaign, state_filter: str = "", position: Position = Position(), sender_filter: int | None = None
 ) -> str:
     params = {key: value for key, value in (("state", state_filter), ("sender", sender_filter)) if value}
-    if page != 1:
-        params["page"] = page
+    params.update(position.params())
     url = reverse("campaign_detail", args=[campaign.pk])
     return f"{url}?{urlencode(params)}" if params else url
 
@@ -306,19 +367,18 @@ def status_context(
 ) -> dict:
     """Everything the status partial shows: state, actions, counts, acceptance rates, the
     senders, and one page of requests with their follow-ups, filtered by state and sender."""
-    state_filter, page_number = listing_params(request.GET)
+    state_filter, position = listing_params(request.GET)
     sender_filter = sender_param(request.GET)
     if sender_filter not in {sender.pk for sender in senders}:
         sender_filter = None  # not one of this campaign's: all of them
-    requests = requests_listing(campaign, now)
+    requests = requests_listing(campaign)
     if state_filter:
         requests = requests.filter(state__in=REQUEST_TABS[state_filter])
     if sender_filter:
         requests = requests.filter(sender_id=sender_filter)
-    page = Paginator(requests, REQUESTS_PER_PAGE).get_page(page_number)
-    page.object_list = list(page.object_list)
+    page = RequestsPage.of(requests, position)
     team = Sender.get()  # the team's time zone, for the times shown
-    explain_waiting(page.object_list, campaign, team, now)
+    explain_waiting(page.rows, campaign, team, now)
 
     can_change = campaign.can_be_changed_by(request.user)
     launch_problems = []
@@ -327,14 +387,15 @@ def status_context(
         launch_problems = campaign.launch_problems(resuming=campaign.state != Campaign.State.DRAFT)
         if can_change:
             launch_problems = sender_problems(senders, request.user) + launch_problems
+    token = poll_token(campaign, now)
     status_params = {
-        "v": summary.fingerprint, "seen": seen_param(campaign, summary.counts),
-        "state": state_filter, "sender": sender_filter, "page": page.number,
+        "v": token, "seen": seen_param(campaign, summary.counts),
+        "state": state_filter, "sender": sender_filter, **page.position.params(),
     }
     show_variants = len(campaign.variants()) > 1
 
-    def listing_url(state: str = state_filter, sender: int | None = sender_filter, page_number: int = 1) -> str:
-        return campaign_page_url(campaign, state, page_number, sender)
+    def listing_url(state: str = state_filter, sender: int | None = sender_filter, position: Position = Position()) -> str:
+        return campaign_page_url(campaign, state, position, sender)
 
     return {
         "campaign": campaign,
@@ -342,16 +403,17 @@ def status_context(
         "campaign_senders": [sender for sender in senders if sender.in_campaign],
         "now": now,
         "counts": summary.counts,
-        "fingerprint": summary.fingerprint,
+        "fingerprint": token,
         "poll_seconds": summary.poll_seconds(campaign),
         "status_url": reverse("campaign_status", args=[campaign.pk]) + "?" + urlencode(
             {key: value for key, value in status_params.items() if value}
         ),
-        "page_obj": page,
-        "page_number": page.number,
+        "rows": page.rows,
+        "page_after": page.position.after or "",
+        "page_before": page.position.before or "",
         "state_filter": state_filter,
         "sender_filter": sender_filter or "",
-        # Each filter keeps the other; changing either starts again at page 1.
+        # Each filter keeps the other; changing either starts again at the first page.
         "all_states_url": listing_url(state=""),
         # A tab for each state some invitation is in, and the one shown even when it empties.
         "state_links": [
@@ -363,18 +425,25 @@ def status_context(
         "sender_links": [
             (sender, summary.per_sender[sender.pk], listing_url(sender=sender.pk)) for sender in senders
         ] if len(senders) > 1 else [],
-        "previous_url": listing_url(page_number=page.previous_page_number()) if page.has_previous() else "",
-        "next_url": listing_url(page_number=page.next_page_number()) if page.has_next() else "",
+        "first_url": listing_url() if not page.is_first else "",
+        "previous_url": listing_url(position=page.previous_position) if page.previous_position else "",
+        "next_url": listing_url(position=page.next_position) if page.next_position else "",
         "can_change": can_change,
         "actions": allowed_actions(campaign) if can_change else [],
         "launch_problems": launch_problems,
         "show_variants": show_variants,
         "variant_rows": campaign.variant_stats() if show_variants else [],
-        "unanswered_count": campaign.requests.old_unanswered(now).count(),
+        "unanswered_count": campaign.requests.old_unanswered(now).count_up_to(UNANSWERED_COUNT_CAP),
+        "unanswered_cap": UNANSWERED_COUNT_CAP,
         "unsendable_count": summary.unsendable,
         "unsendable_reasons": campaign.unsendable_reasons() if summary.unsendable else [],
         "unanswered_review_url": reverse("review") + "?" + urlencode({"campaign": campaign.pk, "old_unanswered": "on"}),
     }
+
+
+# The old unanswered invitations are counted up to this many ("More than 100"): a page must
+# not read every invitation of a campaign to say how many a person may want to withdraw.
+UNANSWERED_COUNT_CAP = 100
 
 
 # --- What the live page announces ---------------------------------------------------------------
@@ -428,19 +497,18 @@ def announcement(seen: str, campaign: Campaign, counts: RequestCounts) -> str:
     return sentence
 
 
-def requests_listing(campaign: Campaign, now: dt.datetime):
-    """The campaign's requests for its table, with prospect and follow-up in the same query, each
-    marked `unanswered_too_long` when it is an invitation a person may want to withdraw, and
-    with `skip_reason`, the cause of its move to skipped (None for the other states)."""
-    unanswered = ConnectionRequest.objects.old_unanswered(now).filter(pk=OuterRef("pk"))
+def requests_listing(campaign: Campaign):
+    """The campaign's requests for its table, with prospect and follow-up in the same query,
+    and `skip_reason`, the cause of its move to skipped (None for the other states): an index
+    read per row shown (Event's (connection_request, at))."""
     skip_reason = (
         Event.objects.filter(connection_request=OuterRef("pk"), to_state=ConnectionRequest.State.SKIPPED)
         .order_by("-at", "-id").values("cause")[:1]
     )
     return (
         campaign.requests.select_related("prospect", "followup", "sender")
-        .annotate(unanswered_too_long=Exists(unanswered), skip_reason=Subquery(skip_reason))
-        .order_by("created_at", "id")
+        .annotate(skip_reason=Subquery(skip_reason))
+        .order_by("pk")
     )
 
 
@@ -491,6 +559,10 @@ def campaign_edit(request: HttpRequest, pk: int) -> TemplateResponse | HttpRespo
         campaign = form.save(commit=False)
         campaign.save_edited(senders=form.cleaned_data["senders"])
         messages.success(request, f"Campaign “{campaign.name}” saved.")
+        if campaign.is_rendering_notes:  # a long queue: a task renders its notes
+            messages.info(
+                request, f"{campaign.notes_render_progress}: its invitations wait until every note follows the templates."
+            )
         return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
     # The form's instance holds the posted values by now; the page names the saved campaign.
     saved = get_campaign(pk)
@@ -505,23 +577,26 @@ def campaign_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     problem = state_filter_problem(request.GET)
     if problem:
         messages.warning(request, problem)
-    context = status_context(request, campaign, senders, now, summarise(campaign, senders, now))
+    context = status_context(request, campaign, senders, now, summarise(campaign, senders))
     return TemplateResponse(request, "campaigns/campaign_detail.html", context)
 
 
 @require_GET
 def campaign_status(request: HttpRequest, pk: int) -> TemplateResponse | HttpResponse:
     """The live part of the campaign page, for its poll: 204 when nothing changed since the
-    fingerprint the page sent; otherwise the part again, polling as often as
-    `CampaignSummary.poll_seconds` says, with what changed for the live region; 286 (stop
-    polling) with the last update once nothing can change."""
+    page was drawn (`poll_token`: one row read, the campaign's); otherwise the part again,
+    polling as often as `CampaignSummary.poll_seconds` says, with what changed for the live
+    region; 286 (stop polling) with the last update once nothing can change."""
+    now = timezone.now()
+    row = Campaign.objects.filter(pk=pk).values_list(*POLL_FIELDS).first()
+    if row is None:
+        raise Http404("No such campaign.")
+    if page_still_current(request.GET.get("v", ""), row, now):
+        return HttpResponse(status=204)
     campaign = get_campaign(pk)  # everyone logged in may view; the login middleware checked
     senders = senders_of(campaign)
-    now = timezone.now()
-    summary = summarise(campaign, senders, now)
+    summary = summarise(campaign, senders)
     live = summary.poll_seconds(campaign) is not None
-    if live and request.GET.get("v") == summary.fingerprint:
-        return HttpResponse(status=204)
     context = status_context(request, campaign, senders, now, summary)
     context["announcement"] = announcement(request.GET.get("seen", ""), campaign, summary.counts)
     return TemplateResponse(
@@ -583,7 +658,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
     if not campaign.can_be_changed_by(request.user):
         raise PermissionDenied("Only the campaign's owner or an admin may change its requests.")
     # Read before acting: where to go back to must never fail once the change is made.
-    state_filter, page_number = listing_params(request.POST)
+    state_filter, position = listing_params(request.POST)
     sender_filter = sender_param(request.POST)
 
     target = act.target(row)
@@ -603,12 +678,13 @@ def request_action(request: HttpRequest, pk: int, action: str) -> TemplateRespon
         explain_waiting([row], campaign, team, now)
         context = {
             "row": row, "campaign": campaign, "account": team, "now": now, "can_change": True,
-            "state_filter": state_filter, "sender_filter": sender_filter or "", "page_number": page_number,
+            "state_filter": state_filter, "sender_filter": sender_filter or "",
+            "page_after": position.after or "", "page_before": position.before or "",
             "row_message": outcome, "show_variants": len(campaign.variants()) > 1,
         }
         return TemplateResponse(request, "campaigns/campaign_detail.html#request-row", context)
     (messages.success if changed else messages.error)(request, outcome)
-    return HttpResponseRedirect(campaign_page_url(campaign, state_filter, page_number, sender_filter))
+    return HttpResponseRedirect(campaign_page_url(campaign, state_filter, position, sender_filter))
 
 
 # --- A person's marks on one invitation: the invitee's answer, and "do not contact" -----------------
@@ -632,7 +708,7 @@ def answer_row(request: HttpRequest, row: ConnectionRequest, outcome: str, chang
     page the button was on."""
     origin = request.POST.get("origin", "")
     origin = origin if origin in ORIGINS else "campaign"
-    state_filter, page_number = listing_params(request.POST)
+    state_filter, position = listing_params(request.POST)
     sender_filter = sender_param(request.POST)
     if request.htmx and origin in ("campaign", "review"):
         row = changeable_request(request, row.pk)  # afresh, its follow-up too
@@ -640,14 +716,15 @@ def answer_row(request: HttpRequest, row: ConnectionRequest, outcome: str, chang
         now = timezone.now()
         if origin == "review":
             row.can_change = True
-            row.unanswered_too_long = ConnectionRequest.objects.old_unanswered(now).filter(pk=row.pk).exists()
+            row.unanswered_too_long = row.is_old_unanswered(now)
             context = {"connection_request": row, "account": team, "row_message": outcome}
             return TemplateResponse(request, "campaigns/review.html#review-row", context)
         campaign = row.campaign
         explain_waiting([row], campaign, team, now)
         context = {
             "row": row, "campaign": campaign, "account": team, "now": now, "can_change": True,
-            "state_filter": state_filter, "sender_filter": sender_filter or "", "page_number": page_number,
+            "state_filter": state_filter, "sender_filter": sender_filter or "",
+            "page_after": position.after or "", "page_before": position.before or "",
             "row_message": outcome, "show_variants": len(campaign.variants()) > 1,
         }
         return TemplateResponse(request, "campaigns/campaign_detail.html#request-row", context)
@@ -658,7 +735,7 @@ def answer_row(request: HttpRequest, row: ConnectionRequest, outcome: str, chang
         query = request.POST.get("review_query", "")
         # Only a query string of the review itself: never a redirect elsewhere.
         return HttpResponseRedirect(reverse("review") + ("?" + query if query and "/" not in query and "\\" not in query else ""))
-    return HttpResponseRedirect(campaign_page_url(row.campaign, state_filter, page_number, sender_filter))
+    return HttpResponseRedirect(campaign_page_url(row.campaign, state_filter, position, sender_filter))
 
 
 @require_POST
