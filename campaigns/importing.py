@@ -1,9 +1,10 @@
 """Adding prospects to a campaign: pasted profiles and CSV files, read, checked and saved.
 
 Reading and checking are pure (no database), so every rule can be tested on its own;
-`plan_batch` looks the batch up in three queries (the do-not-contact list among them) and
-`save_batch` writes it in bulk, so adding 1,000 prospects costs about as many queries as
-adding ten. Nobody on the do-not-contact list is added: each is refused with the entry named.
+`plan_batch` looks the batch up in three queries (the do-not-contact list among them; more only
+past MAX_CSV_ROWS) and `save_batch` writes it in bulk, a thousand rows a query, so adding 1,000
+prospects costs about as many queries as adding ten, and the queue already in the campaign is
+neither read nor rewritten (`Campaign.add_prospects`). Nobody on the do-not-contact list is added: each is refused with the entry named.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from . import linkedin
 from .donotcontact import Blocklist, blocked_reason
-from .models import Campaign, ConnectionRequest, Prospect
+from .models import Campaign, Prospect
 from .notes import NOTE_VARIABLES, js_trim, template_shape
 
 # --- Limits ---------------------------------------------------------------------------------
@@ -464,23 +465,35 @@ class BatchPlan:
 ALREADY_IN_CAMPAIGN = "Already in this campaign."
 
 
+# Rows written per query. Rows are looked up LOOKUP_BATCH at a time: a file the page takes is
+# one lookup, whatever its length, and a longer batch never one query of 20,000 parameters
+# (SQLite caps them at 32,766); nothing is ever asked one row at a time.
+IMPORT_BATCH = 1_000
+LOOKUP_BATCH = MAX_CSV_ROWS
+
+
 def existing_prospects(urns: set[str], urls: set[str]) -> list[Prospect]:
-    if not (urns or urls):
-        return []
-    return list(Prospect.objects.filter(Q(profile_urn__in=urns) | Q(profile_url__in=urls)))
+    found: dict[int, Prospect] = {}
+    urns, urls = sorted(urns), sorted(urls)
+    for start in range(0, max(len(urns), len(urls)), LOOKUP_BATCH):
+        some_urns, some_urls = urns[start:start + LOOKUP_BATCH], urls[start:start + LOOKUP_BATCH]
+        for prospect in Prospect.objects.filter(Q(profile_urn__in=some_urns) | Q(profile_url__in=some_urls)):
+            found[prospect.pk] = prospect
+    return list(found.values())
 
 
 def plan_batch(campaign: Campaign, entries: list[ProfileEntry]) -> BatchPlan:
     """Match each entry with the prospects we know, with this campaign's, and with the
     do-not-contact list (an entry it blocks is refused, naming the list's entry): three
-    queries, however long the batch."""
+    queries for a batch up to LOOKUP_BATCH entries long."""
     plan = BatchPlan(campaign)
     known = existing_prospects({e.urn for e in entries if e.urn}, {e.url for e in entries if e.url})
     by_urn = {p.profile_urn: p for p in known if p.profile_urn}
     by_url = {p.profile_url: p for p in known if p.profile_url}
-    in_campaign = set(
-        ConnectionRequest.objects.filter(campaign=campaign, prospect__in=known).values_list("prospect_id", flat=True)
-    ) if known else set()
+    in_campaign: set[int] = set()
+    for start in range(0, len(known), LOOKUP_BATCH):
+        some = [prospect.pk for prospect in known[start:start + LOOKUP_BATCH]]
+        in_campaign.update(campaign.requests.filter(prospect_id__in=some).values_list("prospect_id", flat=True))
     blocklist = Blocklist.read(
         urns=[e.urn for e in entries] + [p.profile_urn for p in known],
         urls=[e.url for e in entries] + [p.profile_url for p in known],
@@ -559,22 +572,36 @@ def save_batch(campaign: Campaign, entries: list[ProfileEntry]) -> tuple[SaveRes
             prospect.updated_at = now
             filled.append(prospect)
     if filled:
-        Prospect.objects.bulk_update(filled, [*DETAIL_FIELDS, "profile_urn", "profile_url", "updated_at"])
+        Prospect.objects.bulk_update(
+            filled, [*DETAIL_FIELDS, "profile_urn", "profile_url", "updated_at"], batch_size=IMPORT_BATCH
+        )
 
     prospects = [prospect for _, prospect in plan.known]
     if plan.new:
-        # Another import may create the same people meanwhile: skip those rows, then read back.
-        Prospect.objects.bulk_create(
-            [Prospect(profile_urn=e.urn, profile_url=e.url, **e.details()) for e in plan.new],
-            ignore_conflicts=True,
-        )
-        created = existing_prospects({e.urn for e in plan.new if e.urn}, {e.url for e in plan.new if e.url})
-        by_urn = {p.profile_urn: p for p in created if p.profile_urn}
-        by_url = {p.profile_url: p for p in created if p.profile_url}
-        prospects += [by_urn.get(e.urn) or by_url.get(e.url) for e in plan.new]
+        prospects += create_prospects(plan.new)
     unique = list({p.pk: p for p in prospects if p is not None}.values())
-    campaign.add_prospects(unique)
+    campaign.add_prospects(unique, none_in_campaign=True)  # plan_batch looked
     return SaveResult(len(unique), len(plan.in_campaign), plan.rejected), plan
+
+
+def create_prospects(entries: list[ProfileEntry]) -> list[Prospect | None]:
+    """A new prospect for each entry, with its id, in the entries' order. Another import may
+    create some of the same people meanwhile: then this batch skips those rows and reads
+    every one back (None where an entry's person cannot be found)."""
+    new = [Prospect(profile_urn=e.urn, profile_url=e.url, **e.details()) for e in entries]
+    try:
+        with transaction.atomic():
+            return Prospect.objects.bulk_create(new, batch_size=IMPORT_BATCH)
+    except IntegrityError:
+        pass
+    Prospect.objects.bulk_create(
+        [Prospect(profile_urn=e.urn, profile_url=e.url, **e.details()) for e in entries],
+        ignore_conflicts=True, batch_size=IMPORT_BATCH,
+    )
+    created = existing_prospects({e.urn for e in entries if e.urn}, {e.url for e in entries if e.url})
+    by_urn = {p.profile_urn: p for p in created if p.profile_urn}
+    by_url = {p.profile_url: p for p in created if p.profile_url}
+    return [by_urn.get(e.urn) or by_url.get(e.url) for e in entries]
 
 
 # --- What the note needs ------------------------------------------------------------------

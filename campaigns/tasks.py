@@ -4,7 +4,9 @@ The schedule that runs `dispatch_senders` every minute is created by migrations 
 it enqueues `work_sender` for each sender whose work is due.
 """
 
-from .models import Sender
+from django.utils import timezone
+
+from .models import Campaign, Sender
 from .worker import dispatch_loop, run_worker_loop, work_sender as work_one_sender
 
 # Each scheduled run dispatches for this long, then ends before the next one starts. It must
@@ -13,7 +15,39 @@ WORKER_RUN_SECONDS = 55
 
 
 def dispatch_senders(seconds: float = WORKER_RUN_SECONDS) -> str:
-    return f"Handed out {dispatch_loop(seconds)} sender passes."
+    restarted = restart_stalled_note_renders()
+    line = f"Handed out {dispatch_loop(seconds)} sender passes."
+    return line + (f" Restarted {restarted} note renders." if restarted else "")
+
+
+def render_notes(campaign_id: int, version: int, after_id: int = 0) -> str:
+    """Re-render a long queue's notes after an edit (Campaign.start_note_render), for at most
+    NOTE_RENDER_TASK_SECONDS; the rest goes to a new task, so none nears django-q2's timeout."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return f"Campaign {campaign_id} no longer exists."
+    last_id = campaign.continue_note_render(version, after_id, seconds=Campaign.NOTE_RENDER_TASK_SECONDS)
+    if last_id is not None:
+        campaign.enqueue_note_render(version, last_id)
+        return f"{campaign.name}: notes rendered through request {last_id}, continuing."
+    campaign.refresh_from_db(fields=["notes_version", "notes_rendered"])
+    if campaign.notes_version != version:
+        return f"{campaign.name}: notes version {version} superseded by {campaign.notes_version}."
+    return f"{campaign.name}: {campaign.notes_rendered:,} notes rendered (version {version})."
+
+
+def restart_stalled_note_renders() -> int:
+    """A render whose task died (killed, a lost broker message) would hold the campaign's
+    queue back for ever: start it again from the beginning, under a new version."""
+    stalled = Campaign.objects.filter(
+        notes_render_started_at__isnull=False,
+        notes_render_beat_at__lt=timezone.now() - Campaign.NOTE_RENDER_STALLED_AFTER,
+    )
+    restarted = 0
+    for campaign in stalled:
+        campaign.start_note_render(campaign.requests.filter(state="queued").count())
+        restarted += 1
+    return restarted
 
 
 def work_sender(sender_id: int) -> str:

@@ -245,6 +245,8 @@ def test_the_launch_check_does_not_grow_with_the_queue_and_lists_ten(owner):
     large.senders.add(Sender.get())
     add_queued(small, random.Random(6), 10)
     add_queued(large, random.Random(6), 1000)
+    small.render_queued_notes()  # as adding prospects does: each note's problem is stored
+    large.render_queued_notes()
 
     small_queries, _ = launch_check_queries(small)
     large_queries, problems = launch_check_queries(large)

@@ -47,6 +47,7 @@ class NoteMeasure:
     basis: str  # "longest": a queued prospect's; "sample": sample values; "": the note is the template
     who: str = ""
     candidates: list[dict[str, str]] = field(default_factory=list)
+    of_first: int = 0  # measured among only this many queued notes (the preview's window); 0: all
 
     @classmethod
     def of(cls, field_name: str, template: str, notes: QueuedNotes | None, longest: RenderedNote | None = None):
@@ -55,7 +56,8 @@ class NoteMeasure:
             if longest is not None:
                 prospect = longest.request.prospect
                 basis = "longest" if has_variables(template) else ""
-                return cls(field_name, longest.length, basis, str(prospect), [prospect.note_values()])
+                of_first = notes.window if notes.partial else 0
+                return cls(field_name, longest.length, basis, str(prospect), [prospect.note_values()], of_first)
         sample = longest_sample_note(template)
         candidates = [sample_values(prospect) for prospect in SAMPLE_PROSPECTS]
         if sample is None:
@@ -65,6 +67,8 @@ class NoteMeasure:
     @property
     def label(self) -> str:
         """What the length is of, in the counter's and the preview's words."""
+        if self.basis == "longest" and self.of_first:
+            return f"the longest of the first {self.of_first} queued notes, {self.who}’s"
         if self.basis == "longest":
             return f"the longest note, {self.who}’s"
         if self.basis == "sample":
@@ -99,6 +103,9 @@ class NotePreview:
     blocking_count: int  # notes whose problem stops the launch
     measures: list[NoteMeasure]  # variant A's first, then B's and C's when they were sent
     samples: list[SampleNote]  # with nobody queued: the sample prospects' notes
+    # More are queued than the preview measured (QueuedNotes.PREVIEW_WINDOW): its counts and
+    # its longest note are of the first `queued_count`; the launch checks every one.
+    partial: bool = False
 
     @classmethod
     def of(cls, template: str, campaign: Campaign | None, variants: dict[str, str] | None = None) -> NotePreview:
@@ -131,6 +138,7 @@ class NotePreview:
             blocking_count=counts["blocking"],
             measures=[NoteMeasure.of(NOTE_FIELDS["A"], template, notes, longest), *other_measures],
             samples=[] if counts["queued"] else sample_notes(template),
+            partial=notes.partial,
         )
 
     @property
