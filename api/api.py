@@ -238,7 +238,8 @@ def list_invitations(
 ):
     """Every invitation, as on the Review page and by its filters: without `state`, those that
     left the queue (`state=queued` lists the queue). Newest first (highest id, so that a page
-    walks the primary key's index at any size); `q` matches every word in name, company or note."""
+    walks the primary key's index at any size); `q` matches every word in name, company, title,
+    headline, profile URL or note (the prospects' stored search text, as on Review)."""
     data = {name: str(value) for name in ("campaign", "state", "sender", "q")
             if (value := getattr(filters, name)) is not None}
     form = ReviewFilterForm(data)  # the Review page's own filters

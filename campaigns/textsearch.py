@@ -1,6 +1,11 @@
 """The site's text searches (Review and its API `q`, the do-not-contact list), written once:
 every word must match somewhere, whatever its case, in any alphabet.
 
+Prospects are searched in a stored column, `Prospect.search_text`, which holds their searched
+fields already folded (`search_text_of`): a query folds only its words and compares with a
+plain LIKE, which a trigram (pg_trgm GIN) index serves on PostgreSQL. On SQLite that LIKE still
+reads every prospect, but one short column and no function call per row.
+
 PostgreSQL's `icontains` compares UPPER() of both sides, which knows every alphabet, so
 "KRÜGER" finds "Krüger" there. SQLite's LIKE folds only ASCII letters, so on SQLite the
 `folded_contains` lookup compares both sides casefolded by Python instead, through a function
@@ -26,6 +31,22 @@ def fold(value):
     if not isinstance(value, str):
         return value  # SQLite hands NULL (None) and any non-text value through as it is
     return unicodedata.normalize("NFC", value.casefold())
+
+
+def search_text_of(prospect) -> str:
+    """What `Prospect.search_text` holds: its searched fields (models.SEARCH_TEXT_FIELDS),
+    folded, one space apart (a searched word never holds a space, so none matches across two)."""
+    parts = (prospect.first_name, prospect.last_name, prospect.company, prospect.title, prospect.headline,
+             prospect.profile_url, prospect.profile_urn)
+    return fold(" ".join(part for part in parts if part))
+
+
+def every_word_in_search_text(query: str, field: str = "search_text") -> Q:
+    """Rows whose stored, folded `field` holds each word of `query` (an empty one: all)."""
+    condition = Q()
+    for word in query.split():
+        condition &= Q(**{f"{field}__contains": fold(word)})
+    return condition
 
 
 def add_fold_function(sender, connection, **kwargs) -> None:

@@ -41,6 +41,7 @@ urlpatterns = [
     # Review
     path("review/", review.review, name="review"),
     path("review/export.csv", review.review_export, name="review_export"),
+    path("review/campaigns/", review.review_campaign_names, name="review_campaign_names"),
     path("review/<int:pk>/", review.request_detail, name="request_detail"),
     # The do-not-contact list
     path("do-not-contact/", donotcontact.do_not_contact, name="do_not_contact"),

@@ -6,10 +6,11 @@ import datetime as dt
 import zoneinfo
 
 from django import forms
-from django.db.models import F
+from django.db.models import Q
+from django.urls import reverse_lazy
 
-from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequestQuerySet, RequestState, Sender
-from ..textsearch import every_word_in
+from ..models import OLD_INVITATION_AGE_TEXT, Campaign, ConnectionRequest, ConnectionRequestQuerySet, RequestState, Sender
+from ..textsearch import fold
 
 # The days a filter may name. Nothing was sent before 2000 (LinkedIn began in 2003) and a day
 # this far ahead is surely a typo; the bounds also keep "the day after" and the conversion to
@@ -17,8 +18,8 @@ from ..textsearch import every_word_in
 FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 DAY_RANGE_TEXT = f"{FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
-# What the Search box looks in.
-SEARCHED_FIELDS = ["prospect__first_name", "prospect__last_name", "prospect__company", "note"]
+# A campaign name filter narrows to at most this many campaigns (the newest that match).
+CAMPAIGN_NAME_MATCHES = 20
 DATE_ERRORS = {"invalid": "Enter a valid date. Write it as YYYY-MM-DD, for example 2024-05-31."}
 
 
@@ -55,12 +56,22 @@ class ReviewFilterForm(forms.Form):
             "Choose a state from the list.",
         },
     )
+    # One campaign by id: the campaign page's links to Review (?campaign=<id>) and the API.
     campaign = forms.ModelChoiceField(
-        label="Campaign", required=False, queryset=Campaign.objects.order_by("name", "id"),
-        empty_label="All campaigns",
+        label="Campaign", required=False, queryset=Campaign.objects.all(), widget=forms.HiddenInput,
         error_messages={
             "invalid_choice": "There is no such campaign (it may have been deleted). Choose one from the list.",
         },
+    )
+    # Campaigns by name: a search box, not a list of every campaign; the names it suggests come
+    # from review_campaign_names as the person types.
+    campaign_name = forms.CharField(
+        label="Campaign", required=False, max_length=200,
+        help_text=f"Part of its name; the {CAMPAIGN_NAME_MATCHES} newest campaigns that match.",
+        widget=forms.TextInput(attrs={
+            "list": "campaign-names", "autocomplete": "off", "hx-get": reverse_lazy("review_campaign_names"),
+            "hx-trigger": "input changed delay:300ms", "hx-target": "#campaign-names", "hx-swap": "innerHTML",
+        }),
     )
     # Retired senders too: their invitations stay in the review.
     sender = SenderFilterField(
@@ -80,7 +91,7 @@ class ReviewFilterForm(forms.Form):
     )
     q = forms.CharField(
         label="Search", required=False, max_length=200,
-        help_text="Name, company or note.",
+        help_text="Name, company, title, headline, profile URL or note.",
     )
     old_unanswered = forms.BooleanField(
         label=f"Only invitations unanswered for over {OLD_INVITATION_AGE_TEXT}", required=False,
@@ -107,6 +118,11 @@ class ReviewFilterForm(forms.Form):
             )
         return day
 
+    def clean_campaign_name(self) -> list[int] | None:
+        """The ids of the campaigns the name filter picks (at most CAMPAIGN_NAME_MATCHES), or None."""
+        name = self.cleaned_data.get("campaign_name", "").strip()
+        return campaigns_named(name) if name else None
+
     def clean(self) -> dict:
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
@@ -114,8 +130,16 @@ class ReviewFilterForm(forms.Form):
             self.add_error("date_to", "The end date is before the start date.")
         return cleaned
 
-    def filter_requests(self, requests: ConnectionRequestQuerySet) -> ConnectionRequestQuerySet:
+    @property
+    def search_words(self) -> list[str]:
+        return getattr(self, "cleaned_data", {}).get("q", "").split()
+
+    def filter_requests(self, requests: ConnectionRequestQuerySet, search: str = "indexed") -> ConnectionRequestQuerySet:
         """`requests` narrowed by every filter that is valid, newest submission first.
+
+        `search`: "indexed" looks each word up through its indexes (`requests_with_word`);
+        "row by row" checks it on each row read (for a window of rows already chosen, or
+        when the words are common); "" leaves the words out.
 
         Call after is_valid(): a field with an error is left out (and shown as an error).
         """
@@ -124,6 +148,8 @@ class ReviewFilterForm(forms.Form):
         requests = requests.filter(state=state) if state else requests.exclude(state=RequestState.QUEUED)
         if data.get("campaign"):
             requests = requests.filter(campaign=data["campaign"])
+        if data.get("campaign_name") is not None:
+            requests = requests.filter(campaign__in=data["campaign_name"])
         if data.get("sender"):
             requests = requests.filter(sender=data["sender"])
         if data.get("old_unanswered"):
@@ -133,8 +159,31 @@ class ReviewFilterForm(forms.Form):
         if data.get("date_to"):
             requests = requests.filter(submitted_at__lt=self._day_start(data["date_to"] + dt.timedelta(days=1)))
         # Every word must match somewhere, whatever its case ("KRÜGER" finds "Krüger").
-        requests = requests.filter(every_word_in(data.get("q", ""), SEARCHED_FIELDS))
-        return requests.order_by(F("submitted_at").desc(nulls_last=True), "-id")
+        for word in self.search_words if search else ():
+            condition = Q(pk__in=requests_with_word(word)) if search == "indexed" else holding_word(word)
+            requests = requests.filter(condition)
+        return requests
 
     def _day_start(self, day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time.min, tzinfo=self.time_zone)
+
+
+def campaigns_named(name: str) -> list[int]:
+    """The newest CAMPAIGN_NAME_MATCHES campaigns whose name holds `name`, whatever its case."""
+    matching = Campaign.objects.filter(name__folded_contains=name).order_by("-created_at", "-id")
+    return list(matching.values_list("pk", flat=True)[:CAMPAIGN_NAME_MATCHES])
+
+
+def holding_word(word: str) -> Q:
+    """`requests_with_word` as a condition on each row read."""
+    return Q(prospect__search_text__contains=fold(word)) | Q(note__folded_contains=word)
+
+
+def requests_with_word(word: str):
+    """The ids of the requests whose prospect's search text or whose note holds `word`.
+
+    A union, not an OR: each half is read by its own index on PostgreSQL (the trigram indexes
+    on the prospects' search text and on the notes), where an OR across the join reads all."""
+    by_prospect = ConnectionRequest.objects.filter(prospect__search_text__contains=fold(word)).order_by().values("pk")
+    by_note = ConnectionRequest.objects.filter(note__folded_contains=word).order_by().values("pk")
+    return by_prospect.union(by_note)

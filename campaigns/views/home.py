@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from people.timezones import shown_zone
 
 from ..charts import chart_width, daily_bars
-from ..models import Campaign, ConnectionRequest, Sender
+from ..models import Campaign, ConnectionRequest, RequestTally, Sender
 from ..sending import budget_used, submission_decision, team_budget_used, waiting_reason
 
 HOME_CAMPAIGNS = 20
@@ -47,12 +47,15 @@ def sender_card(sender: Sender, now: dt.datetime) -> SenderCard:
     hour's actions, and the weekly window when its cap is reached)."""
     used = sent_today, sent_this_week = budget_used(sender, now)
     may_send_now, waiting = False, NOTHING_QUEUED
-    has_queued = ConnectionRequest.objects.submittable().filter(sender=sender).exists()
+    # The tallies first: a queue held in paused campaigns is not walked to find nothing.
+    has_queued = RequestTally.objects.queued_in_active_campaigns(sender) and (
+        ConnectionRequest.objects.submittable().filter(sender=sender).exists()
+    )
     if has_queued:
         decision = submission_decision(sender, now, used)
         may_send_now, waiting = decision.allowed, waiting_reason(sender, decision)
     else:
-        if count := sender.requests.held_by_campaign().count():
+        if count := RequestTally.objects.held_by_campaign(sender):
             waiting = (
                 f"Nothing to send now: {count} queued invitation{'s' if count != 1 else ''} "
                 f"{'waits' if count == 1 else 'wait'} in campaigns that do not send now (paused, draft or archived)."
@@ -67,19 +70,21 @@ def home(request: HttpRequest) -> TemplateResponse:
     Sender.get()  # makes the first sender on an empty install
     usable = Sender.objects.usable_by(request.user).filter(pk=OuterRef("pk"))
     working = list(Sender.objects.working().annotate(usable=Exists(usable)).order_by("name", "pk"))
-    campaigns = (
+    # The newest few first, then their counts (tallies, prefetched for those only): one more
+    # than shown says whether there are more, without counting them.
+    campaigns = list(
         Campaign.objects.exclude(state=Campaign.State.ARCHIVED)
         .select_related("owner")
         .prefetch_related(Prefetch("senders", queryset=Sender.objects.order_by("name", "pk")))
         .with_request_counts()
-        .order_by("-created_at", "-id")[:HOME_CAMPAIGNS]  # an aggregate drops Meta.ordering
+        .order_by("-created_at", "-id")[: HOME_CAMPAIGNS + 1]
     )
 
     context = {
         "cards": [sender_card(sender, now) for sender in working if sender.usable],
         "team": team_budget_used(working, now),
-        "campaigns": campaigns,
-        "more_campaigns": Campaign.objects.exclude(state=Campaign.State.ARCHIVED).count() > HOME_CAMPAIGNS,
+        "campaigns": campaigns[:HOME_CAMPAIGNS],
+        "more_campaigns": len(campaigns) > HOME_CAMPAIGNS,
         "bars": invitations_per_day(shown_zone(), now),
         "chart_width": chart_width(CHART_DAYS),
         "chart_time_zone": timezone.get_current_timezone_name(),
@@ -89,7 +94,7 @@ def home(request: HttpRequest) -> TemplateResponse:
 
 def invitations_per_day(tz: dt.tzinfo, now: dt.datetime):
     """Every sender's submissions per day over the last 30 days, days in the viewer's time
-    zone `tz`: one query."""
+    zone `tz`: one query, a range of request_submitted_id_idx (the last 30 days' rows only)."""
     today = now.astimezone(tz).date()
     first_day = today - dt.timedelta(days=CHART_DAYS - 1)
     rows = (

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.contrib import messages
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,11 +24,13 @@ from ..csvexport import EXPORT_CHUNK_SIZE, csv_download
 from people.timezones import shown_zone
 
 from ..donotcontact import entry_blocking
-from ..forms.review import ReviewFilterForm
+from ..forms.review import CAMPAIGN_NAME_MATCHES, ReviewFilterForm, campaigns_named
 from ..models import Campaign, ConnectionRequest
-from ..params import parse_page
 
 PAGE_SIZE = 50
+# Counts above this are shown as "more than": counting a million rows per view costs seconds.
+COUNT_CAP = 1000
+BAD_CURSOR = "That page link is not one this page made (or it was cut short): here is the first page."
 EXPORT_COLUMNS = [
     "Submitted at", "Completed at", "State", "Campaign", "First name", "Last name", "Company",
     "Title", "Profile URL", "Profile URN", "Note", "OutX task id", "Last error",
@@ -42,16 +47,44 @@ RESPONSE_FILTERS = [
 ]
 
 
-def filtered_requests(request: HttpRequest) -> tuple[ReviewFilterForm, QuerySet]:
-    """The filter form bound to the query string, and the requests it selects. Days are the
-    viewer's: in the time zone the request shows times in (people.middleware)."""
+def filtered_requests(request: HttpRequest, search: str = "indexed") -> tuple[ReviewFilterForm, QuerySet]:
+    """The filter form bound to the query string, and the requests it selects (`search`: how
+    its words are looked for, see ReviewFilterForm.filter_requests). Days are the viewer's: in
+    the time zone the request shows times in (people.middleware)."""
     form = ReviewFilterForm(request.GET, time_zone=timezone.get_current_timezone_name())
     form.is_valid()  # errors are shown; the valid filters still apply
     # A follow-up is one to one with its invitation: joined, it costs no query per row.
     requests = ConnectionRequest.objects.select_related("prospect", "campaign", "followup", "sender")
     if mine_only(request):
         requests = requests.filter(campaign__in=Campaign.objects.owned_by(request.user))
-    return form, by_response(form.filter_requests(requests), response_filter(request))
+    return form, by_response(form.filter_requests(requests, search), response_filter(request))
+
+
+# A search for a common word matches a large share of the table, and through its indexes
+# PostgreSQL would gather every match and sort them all (3 s at a million rows). So a page of a
+# search is looked for first among the next SEARCH_WINDOW rows in Review's order, checked row
+# by row; only when they hold less than a page of matches is the whole table searched through
+# the indexes, and then the matches are few enough to sort.
+SEARCH_WINDOW = 5000
+
+
+def search_page(request: HttpRequest, after: Position | None) -> ReviewPage | None:
+    """The page after `after` found within SEARCH_WINDOW rows; None when the window holds too
+    few matches to tell (or runs out before a page)."""
+    _, unsearched = filtered_requests(request, search="")
+    window = rows_after(unsearched.select_related(None).only("pk", "submitted_at"), after, SEARCH_WINDOW)
+    _, searched = filtered_requests(request, search="row by row")
+    whole = len(window) < SEARCH_WINDOW  # the window reached the end: it held every match
+    if not whole:
+        # As a range of Review's order up to the window's last row (its index bounds the
+        # read), not a list of ids: any prefix of the order holds the first matches in it.
+        end = window[-1]
+        if end.submitted_at is None:  # the window reached the rows never submitted
+            searched = searched.filter(Q(submitted_at__isnull=False) | Q(pk__gte=end.pk))
+        else:
+            searched = searched.filter(submitted_at__gte=end.submitted_at)
+    page = ReviewPage.of(searched, after, None)
+    return page if whole or page.next_cursor else None
 
 
 def mine_only(request: HttpRequest) -> bool:
@@ -73,22 +106,155 @@ def by_response(requests: QuerySet, value: str) -> QuerySet:
     return requests.filter(response=value) if value else requests
 
 
+# --- Review's order, page by page ---------------------------------------------------------------
+# Review is what was sent: submitted invitations newest first (submitted_at DESC, id DESC, which
+# request_submitted_id_idx serves exactly), then those never submitted (skipped from the queue),
+# newest first (id DESC, the same index's null range). A page starts after (or ends before) a
+# position in that order, so page 1,000 costs what page 1 costs: no OFFSET, no COUNT.
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
+CURSOR = re.compile(r"(n|[0-9]{1,17})\.([0-9]{1,18})")
+
+
+@dataclass(frozen=True)
+class Position:
+    """A row's place in Review's order; written in the URL as "<microseconds>.<id>", or
+    "n.<id>" for a row never submitted."""
+
+    submitted_at: dt.datetime | None
+    pk: int
+
+    @classmethod
+    def of(cls, row: ConnectionRequest) -> Position:
+        return cls(row.submitted_at, row.pk)
+
+    @classmethod
+    def parse(cls, text: str) -> Position | None:
+        """The position a cursor names; None if it is not one of ours."""
+        match = CURSOR.fullmatch(text)
+        if match is None or not 0 < int(match[2]) < 2**63:
+            return None
+        stamp, pk = match.groups()
+        try:
+            return cls(None if stamp == "n" else EPOCH + int(stamp) * MICROSECOND, int(pk))
+        except OverflowError:
+            return None
+
+    @property
+    def token(self) -> str:
+        stamp = "n" if self.submitted_at is None else str((self.submitted_at - EPOCH) // MICROSECOND)
+        return f"{stamp}.{self.pk}"
+
+
+def rows_after(requests: QuerySet, position: Position | None, limit: int) -> list:
+    """Up to `limit` rows after `position` (from the top without one), in Review's order."""
+    submitted = requests.filter(submitted_at__isnull=False).order_by("-submitted_at", "-id")
+    # Ordered as the index is (submitted_at is null throughout): its null range, read backwards.
+    never = requests.filter(submitted_at__isnull=True).order_by("-submitted_at", "-id")
+    if position is not None and position.submitted_at is None:
+        return fill(submitted.none(), never.filter(pk__lt=position.pk), limit)
+    if position is not None:
+        at = position.submitted_at
+        submitted = submitted.filter(submitted_at__lte=at).exclude(submitted_at=at, pk__gte=position.pk)
+    return fill(submitted, never, limit)
+
+
+def rows_before(requests: QuerySet, position: Position, limit: int) -> list:
+    """Up to `limit` rows before `position`, nearest first (Review's order reversed)."""
+    submitted = requests.filter(submitted_at__isnull=False).order_by("submitted_at", "id")
+    never = requests.filter(submitted_at__isnull=True).order_by("submitted_at", "id")
+    if position.submitted_at is None:
+        return fill(never.filter(pk__gt=position.pk), submitted, limit)
+    at = position.submitted_at
+    submitted = submitted.filter(submitted_at__gte=at).exclude(submitted_at=at, pk__lte=position.pk)
+    return fill(submitted, never.none(), limit)
+
+
+def fill(first: QuerySet, then: QuerySet, limit: int) -> list:
+    """`first`'s rows, topped up from `then`'s: two index range reads, each with a LIMIT (the
+    second always runs, so that a page's queries do not depend on how many rows there are)."""
+    rows = list(first[:limit])
+    return rows + list(then[: max(limit - len(rows), 1)])[: limit - len(rows)]
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of Review: its rows, and the cursors of the pages around it (None: none)."""
+
+    object_list: list
+    next_cursor: str | None
+    previous_cursor: str | None
+    is_first: bool
+
+    @classmethod
+    def of(cls, requests: QuerySet, after: Position | None, before: Position | None) -> ReviewPage:
+        if before is not None:
+            rows = rows_before(requests, before, PAGE_SIZE + 1)
+            if len(rows) > PAGE_SIZE:
+                rows = rows[:PAGE_SIZE][::-1]
+                return cls(rows, Position.of(rows[-1]).token, Position.of(rows[0]).token, is_first=False)
+            after = None  # back at the top: the first page, full
+        rows = rows_after(requests, after, PAGE_SIZE + 1)
+        more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+        next_cursor = Position.of(rows[-1]).token if more else None
+        previous_cursor = Position.of(rows[0]).token if rows and after is not None else None
+        return cls(rows, next_cursor, previous_cursor, is_first=after is None)
+
+
+def page_position(request: HttpRequest, name: str) -> Position | None:
+    """The position in ?after= or ?before=; a message and None when it is not one of ours."""
+    text = request.GET.get(name)
+    if not text:
+        return None
+    position = Position.parse(text[:40])
+    if position is None:
+        messages.warning(request, BAD_CURSOR)
+    return position
+
+
+def in_review_order(requests: QuerySet, chunk_size: int) -> Iterator[ConnectionRequest]:
+    """Every row of `requests` in Review's order, streamed: two index-ordered reads, no sort."""
+    yield from requests.filter(submitted_at__isnull=False).order_by("-submitted_at", "-id").iterator(chunk_size)
+    yield from requests.filter(submitted_at__isnull=True).order_by("-submitted_at", "-id").iterator(chunk_size)
+
+
 @require_GET
 def review(request: HttpRequest) -> TemplateResponse:
     form, requests = filtered_requests(request)
-    unanswered = ConnectionRequest.objects.old_unanswered().filter(pk=OuterRef("pk"))
-    requests = requests.annotate(unanswered_too_long=Exists(unanswered))
-    page = Paginator(requests, PAGE_SIZE).get_page(parse_page(request.GET.get("page")))
-    page.object_list = list(page.object_list)
+    after, before = page_position(request, "after"), page_position(request, "before")
+    page = search_page(request, after) if form.search_words and before is None else None
+    if page is None:
+        page = ReviewPage.of(requests, after, before if after is None else None)
+    elif page.next_cursor:
+        # Common words: counted row by row, which stops at the cap soon.
+        requests = filtered_requests(request, search="row by row")[1]
+    now = timezone.now()
     for row in page.object_list:
         row.can_change = row.campaign.can_be_changed_by(request.user)  # the owner is an id: no query
+        row.unanswered_too_long = row.is_old_unanswered(now)
+    matching = requests.count_up_to(COUNT_CAP)
+    unanswered_count = ConnectionRequest.objects.old_unanswered().count_up_to(COUNT_CAP)
+    chosen_campaign = getattr(form, "cleaned_data", {}).get("campaign")
     context = {
         "form": form, "page": page, "mine": mine_only(request),
+        "matching": min(matching, COUNT_CAP), "matching_more": matching > COUNT_CAP,
+        "chosen_campaign": chosen_campaign,
         "response_filters": RESPONSE_FILTERS, "response_filter": response_filter(request),
-        "unanswered_count": ConnectionRequest.objects.old_unanswered().count(),
+        "unanswered_count": min(unanswered_count, COUNT_CAP), "unanswered_more": unanswered_count > COUNT_CAP,
         "unanswered_filter_on": bool(getattr(form, "cleaned_data", {}).get("old_unanswered")),
     }
     return TemplateResponse(request, "campaigns/review.html", context)
+
+
+@require_GET
+def review_campaign_names(request: HttpRequest) -> TemplateResponse:
+    """The <option>s of Review's campaign box: the newest campaigns whose name holds what is
+    typed (htmx fills the box's <datalist> with them as the person types)."""
+    name = request.GET.get("campaign_name", "").strip()[:200]
+    campaigns = Campaign.objects.filter(pk__in=campaigns_named(name)).order_by("-created_at", "-id") if name else []
+    context = {"campaigns": campaigns, "limit": CAMPAIGN_NAME_MATCHES}
+    return TemplateResponse(request, "campaigns/review.html#campaign-names", context)
 
 
 @require_GET
@@ -123,7 +289,7 @@ def review_export(request: HttpRequest) -> StreamingHttpResponse:
     _, requests = filtered_requests(request)
     # The viewer's zone, taken now: the stream is written after the request's zone is gone.
     time_zone = shown_zone()
-    rows = (export_row(row, time_zone) for row in requests.iterator(chunk_size=EXPORT_CHUNK_SIZE))
+    rows = (export_row(row, time_zone) for row in in_review_order(requests, EXPORT_CHUNK_SIZE))
     today = timezone.now().astimezone(time_zone).date()
     # With the UTF-8 byte-order mark, so that Excel reads accents right; every cell formula-safe.
     return csv_download(f"invitations-{today:%Y-%m-%d}.csv", EXPORT_COLUMNS, rows)
