@@ -1,21 +1,23 @@
-"""Worker benchmarks, run inside a stack's environment (see bench/run.py).
+"""Worker benchmarks, run with the project's settings and database (SQLite, or PostgreSQL
+through DATABASE_URL); see bench/run.py.
 
-1. Throughput with pacing off against the zero-delay sandbox: the worker's submissions and
-   status polls per second, beside a plain httpx loop making the same calls on the same
-   machine in the same run. The ratio is what the worker's bookkeeping (claims, events,
-   the duplicate check) costs.
-2. Status calls per completed task, and the mean delay between a task completing at OutX and
-   the worker knowing it, for tasks that take 3 s, 60 s and 1 h — the real run_tick against
-   a simulated clock, with OutX answering through httpx.MockTransport.
+1. Throughput with pacing off against a zero-delay OutX stand-in (bench/standin.py, not the
+   Django sandbox): the worker's submissions and status calls per second (run_tick), beside a
+   plain httpx loop making the same calls to the same stand-in in the same run. The ratio is
+   what the worker's bookkeeping costs (claims, events, budget, turns). The queue is topped up
+   to `n` submittable invitations if it holds fewer.
+2. Status calls per completed task, the mean delay between a task finishing at OutX and the
+   worker knowing it, and the shortest gap between two calls for one task, for tasks of 3 s,
+   1 min and 1 h: bench/poll_sim.py's simulated clock, a browser opening and closing, with the
+   worker's polling rules (and, as `polling_before`, every task on its own doubling schedule).
+
+`python -m bench.worker_bench [n]` prints one JSON object; `measure(n)` returns it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import random
-import statistics
 import sys
 import time
 
@@ -23,51 +25,108 @@ import django
 
 
 def pacing_off() -> None:
-    """Lift every cap the account has to the most its bounds allow, no spacing."""
+    """Lift every cap the account has to the most its bounds allow, no spacing, open all day."""
+    import datetime as dt
+
     from campaigns.models import ACCOUNT_BOUNDS, Sender
 
     limits = {name: bound.maximum for name, bound in ACCOUNT_BOUNDS.items() if name.endswith("_limit")}
-    Sender.objects.update(min_spacing_seconds=0, max_spacing_seconds=0, next_submission_at=None, **limits)
+    Sender.objects.update(
+        min_spacing_seconds=0, max_spacing_seconds=0, next_submission_at=None, working_days=list(range(7)),
+        work_start=dt.time(0, 0), work_end=dt.time(23, 59, 59), **limits,
+    )
 
 
-def throughput(n: int) -> dict:
+def top_up_queue(n: int) -> None:
+    """At least `n` submittable invitations, from the first working sender, made in bulk."""
+    from django.contrib.auth.models import User
+
+    from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
+
+    missing = n - ConnectionRequest.objects.submittable().count()
+    if missing <= 0:
+        return
+    sender = Sender.objects.working().order_by("pk").first() or Sender.get()
+    owner, _ = User.objects.get_or_create(username="worker-bench")
+    campaign = Campaign.objects.create(name=f"Worker bench {time.time():.0f}", owner=owner, state=Campaign.State.ACTIVE)
+    campaign.senders.set([sender])
+    prospects = Prospect.objects.bulk_create(
+        Prospect(profile_urn=f"urn:li:fsd_profile:ACoAAWb{campaign.pk}x{i:07d}", first_name=f"W{i}") for i in range(missing)
+    )
+    ConnectionRequest.objects.bulk_create(
+        (ConnectionRequest(campaign=campaign, prospect=prospect, sender=sender, note=f"Hi {prospect.first_name}")
+         for prospect in prospects), batch_size=1000,
+    )
+
+
+def plain_loop(url: str, n: int) -> tuple[float, float]:
+    """A plain httpx loop: n POSTs, then a status call for each task; returns both rates."""
     import httpx
-    from django.conf import settings
-    from django.utils import timezone
 
-    from campaigns.models import ConnectionRequest
-    from campaigns.outx import get_client
-    from campaigns.worker import run_tick
-
-    headers = {"x-api-key": settings.OUTX_API_KEY}
-    base = settings.OUTX_BASE_URL
-    with httpx.Client(base_url=base, headers=headers) as http:
+    with httpx.Client(base_url=url, headers={"x-api-key": "bench"}) as http:
         started = time.perf_counter()
-        task_ids = []
-        for i in range(n):
-            answer = http.post(
+        task_ids = [
+            http.post(
                 "/linkedin-agent/send-connection-request",
                 json={"profile_urn": f"urn:li:fsd_profile:ACoAABaseline{i:07d}", "note": f"Hi P{i}"},
-            )
-            task_ids.append(answer.json()["api_agent_task_id"])
-        plain_post = n / (time.perf_counter() - started)
+            ).json()["api_agent_task_id"]
+            for i in range(n)
+        ]
+        posts = n / (time.perf_counter() - started)
         started = time.perf_counter()
         for task_id in task_ids:
             http.get("/linkedin-agent/get-task-status", params={"api_agent_task_id": task_id}).json()
-        plain_get = n / (time.perf_counter() - started)
+        gets = n / (time.perf_counter() - started)
+    return posts, gets
 
-    with get_client() as client:
-        started = time.perf_counter()
-        summary = run_tick(client=client, max_polls=0)
-        worker_post = summary.submitted / (time.perf_counter() - started)
-        # Make every task due, then time the polls.
-        ConnectionRequest.objects.filter(state="pending").update(next_poll_at=timezone.now())
-        started = time.perf_counter()
-        polled = run_tick(client=client, max_polls=n)
-        worker_get = polled.polls / (time.perf_counter() - started)
-    assert summary.submitted == n and polled.sent == n, (summary.line(), polled.line())
+
+def worker_rates(url: str, n: int) -> tuple[float, float]:
+    """The worker's passes (run_tick, pacing off): n submissions, then n status calls."""
+    from django.utils import timezone
+
+    from campaigns.models import ConnectionRequest
+    from campaigns.outx import OutxClient
+    from campaigns.worker import run_tick
+
+    with OutxClient(url, "bench") as client:
+        submitted, started = 0, time.perf_counter()
+        while submitted < n:
+            done = run_tick(client=client, max_submissions=n - submitted, max_polls=0).submitted
+            if not done:
+                raise RuntimeError(f"The worker submitted {submitted} of {n}, then stopped.")
+            submitted += done
+        submit_rate = submitted / (time.perf_counter() - started)
+        # Every task due now, as if its first 5 s had passed.
+        pending = ConnectionRequest.objects.filter(state=ConnectionRequest.State.PENDING)
+        pending.update(next_poll_at=timezone.now())
+        polled, started = 0, time.perf_counter()
+        while pending.exists():
+            polls = run_tick(client=client, max_submissions=0, max_polls=n).polls
+            if not polls:
+                raise RuntimeError(f"The worker polled {polled} tasks, then stopped.")
+            polled += polls
+        poll_rate = polled / (time.perf_counter() - started)
+    return submit_rate, poll_rate
+
+
+def throughput(n: int) -> dict:
+    from django.db import connection
+
+    from bench import standin
+
+    top_up_queue(n)
+    pacing_off()
+    with standin.running() as url:
+        plain_loop(url, 50)  # warm both ends up
+        plain_post, plain_get = plain_loop(url, n)
+        worker_post, worker_get = worker_rates(url, n)
+        # The plain loop again, after the worker: the machine's load is shared by both.
+        again_post, again_get = plain_loop(url, n)
+    plain_post, plain_get = (plain_post + again_post) / 2, (plain_get + again_get) / 2
     return {
         "requests": n,
+        "database": connection.vendor,
+        "standin": "bench/standin.py",
         "plain_post_per_s": plain_post,
         "worker_submit_per_s": worker_post,
         "submit_ratio": worker_post / plain_post,
@@ -77,66 +136,22 @@ def throughput(n: int) -> dict:
     }
 
 
-def polling_cost(task_seconds: float, tasks: int = 40) -> dict:
-    """Run the real worker on a simulated clock; OutX completes each task after ~task_seconds."""
-    import httpx
-    from django.contrib.auth.models import User
+def polling(*, old_rules: bool = False, hours: float = 24.0) -> list[dict]:
+    from bench.poll_sim import simulate
 
-    from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
-    from campaigns.outx import OutxClient
-    from campaigns.worker import run_tick
+    return [simulate(seconds, hours=hours, old_rules=old_rules) for seconds in (3, 60, 3600)]
 
-    rng = random.Random(1)
-    clock = {"now": dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)}
-    created_at: dict[str, dt.datetime] = {}
-    duration: dict[str, float] = {}
 
-    def outx_answers(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            task_id = f"t{task_seconds:g}-{len(created_at)}"
-            created_at[task_id] = clock["now"]
-            # Spread completions ±20% around the nominal time, as real tasks vary.
-            duration[task_id] = task_seconds * rng.uniform(0.8, 1.2)
-            return httpx.Response(200, json={"success": True, "api_agent_task_id": task_id, "message": "ok"})
-        task_id = request.url.params["api_agent_task_id"]
-        done = (clock["now"] - created_at[task_id]).total_seconds() >= duration[task_id]
-        return httpx.Response(200, json={"success": True, "data": {
-            "id": task_id, "status": "completed" if done else "pending", "task_input": {},
-            "task_output": {"sent": True} if done else None}})
-
-    Sender.objects.update(next_submission_at=None)  # the clock went back in time
-    owner, _ = User.objects.get_or_create(username=f"polling-{task_seconds}")
-    campaign = Campaign.objects.create(name=f"Polling {task_seconds}", owner=owner, state=Campaign.State.ACTIVE)
-    for i in range(tasks):
-        prospect = Prospect.objects.create(profile_urn=f"urn:li:fsd_profile:ACoAAPoll{int(task_seconds)}x{i:05d}")
-        ConnectionRequest.objects.create(campaign=campaign, prospect=prospect, note="Hi")
-    client = OutxClient("https://outx.invalid", "k", transport=httpx.MockTransport(outx_answers))
-    run_tick(now=clock["now"], client=client, max_polls=0)
-    requests = ConnectionRequest.objects.filter(campaign=campaign)
-    assert not requests.filter(state="queued").exists()
-    while requests.filter(state="pending").exists():
-        clock["now"] += dt.timedelta(seconds=1)
-        run_tick(now=clock["now"], client=client)
-    delays = [
-        (r.completed_at - created_at[r.outx_task_id]).total_seconds() - duration[r.outx_task_id]
-        for r in requests
-    ]
-    calls = [r.poll_count for r in requests]
-    return {
-        "task_seconds": task_seconds,
-        "calls_per_task": statistics.mean(calls),
-        "mean_delay_s": statistics.mean(delays),
-        "max_delay_s": max(delays),
-    }
+def measure(n: int = 300) -> dict:
+    """Both benchmarks, with Django set up by the caller (`main` does it)."""
+    return {"throughput": throughput(n), "polling": polling(), "polling_before": polling(old_rules=True)}
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outreach_site.settings")
     django.setup()
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    pacing_off()
-    results = {"throughput": throughput(n), "polling": [polling_cost(s) for s in (3, 60, 3600)]}
-    print(json.dumps(results))
+    print(json.dumps(measure(n)))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ class FollowUps(Kind):
     created_count = "followups"
     sent_cause = "message sent (OutX task completed)."
 
-    def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
+    def decision(self, account: Sender, now: dt.datetime, budget=None) -> pacing.Decision:
         return action_decision(account, now)
 
     sender_path = "request__sender"

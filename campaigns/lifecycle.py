@@ -37,11 +37,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Subquery
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from . import outx, pacing
 from .models import OutxTask, Sender, TaskState, claim_timeout
-from .sending import CALLS_STOPPED, take_account_wide_answer
+from .sending import STOPPING_ERRORS, Budget, take_account_wide_answer
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +131,33 @@ class Kind:
         """A cause in this kind's words: "Follow-up: …", or plain for an invitation."""
         return capfirst(f"{self.model.cause_prefix}{text}")
 
-    def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
+    def decision(self, account: Sender, now: dt.datetime, budget: Budget | None = None) -> pacing.Decision:
+        """May the sender submit one of these now? `budget`: the pass's reading, if the kind takes one."""
         raise NotImplementedError
+
+    def reading(self, sender: Sender, now: dt.datetime) -> Budget | None:
+        """One reading of the sender's budget for a pass's submissions of this kind, counted on
+        by each claim; None when the kind's decision reads what it needs each time."""
+        return None
+
+    def pick(
+        self, sender: Sender, now: dt.datetime, summary: TickSummary, budget: Budget | None
+    ) -> tuple[Sender | None, OutxTask | None]:
+        """Inside the claim's transaction: the sender's row, locked, and its next item pacing
+        allows (None when there is none); (None, None) when another worker holds the sender."""
+        account = lock_sender(sender)
+        if account is None or not allowed(self, account, now, summary, budget):
+            return account, None
+        return account, self.next_queued(account, now, summary)
+
+    def claim_condition(self, item: OutxTask, account: Sender) -> Q | None:
+        """What must still hold when the item is claimed, checked in the claim's own statement."""
+        return None
+
+    def refused_claim(self, item: OutxTask, account: Sender, summary: TickSummary) -> bool:
+        """The claim changed nothing: if `claim_condition` stopped it, take the item out of the
+        queue with the reason and return True; False when another worker moved it."""
+        return False
 
     def spacing(self, account: Sender) -> dt.timedelta:
         """The random gap drawn before this kind's next POST from the sender."""
@@ -158,7 +185,7 @@ class Kind:
     def post(self, client: outx.OutxClient, item: OutxTask) -> outx.TaskCreated:
         raise NotImplementedError
 
-    def after_claim(self, item: OutxTask, now: dt.datetime) -> None:
+    def after_claim(self, item: OutxTask, now: dt.datetime, budget: Budget | None = None) -> None:
         """What else a claim changes (campaigns taking turns), inside the claim's transaction."""
 
     def finish(self, item: OutxTask, status: outx.TaskStatus, fields: dict, summary: TickSummary) -> None:
@@ -188,6 +215,17 @@ class Claim:
     item: OutxTask
     sender: Sender
     spacing: dt.timedelta  # the random gap drawn for this POST: counted again from OutX's answer
+    # An older task of the sender has waited long enough to say its browser is closed: the new
+    # task is parked, and asked about when a finished task wakes it (pacing.first_poll_at).
+    behind_stalled: bool = False
+
+
+def allowed(kind: Kind, account: Sender, now: dt.datetime, summary: TickSummary, budget: Budget | None) -> bool:
+    """Whether the kind's pacing lets `account` submit now; if not, the summary says why."""
+    decision = kind.decision(account, now, budget)
+    if not decision.allowed and kind.reports_to_summary:
+        summary.waiting = decision.reason
+    return decision.allowed
 
 
 def lock_sender(sender: Sender) -> Sender | None:
@@ -197,41 +235,40 @@ def lock_sender(sender: Sender) -> Sender | None:
     return Sender.objects.select_for_update(skip_locked=True).filter(pk=sender.pk).first()
 
 
-def claim_next(kind: Kind, sender: Sender, clock: Clock, summary: TickSummary) -> Claim | None:
-    """Take the sender's next item pacing allows: mark it `submitting` and commit, or return None."""
-    if not kind.may_have_work(sender):
+def claim_next(kind: Kind, sender: Sender, clock: Clock, summary: TickSummary, budget: Budget | None = None) -> Claim | None:
+    """Take the sender's next item pacing allows: mark it `submitting` and commit, or return None.
+    `budget`: the pass's reading (Kind.reading), counted on here."""
+    if budget is None and not kind.may_have_work(sender):
         return None
     with transaction.atomic():
-        account = lock_sender(sender)
-        if account is None:
-            return None
         now = clock()
-        decision = kind.decision(account, now)
-        if not decision.allowed:
-            if kind.reports_to_summary:
-                summary.waiting = decision.reason
-            return None
-        while True:
-            item = kind.next_queued(account, now, summary)
-            if item is None:
-                return None
+        account, item = kind.pick(sender, now, summary, budget)
+        while item is not None:
             try:
                 with transaction.atomic():
                     claimed = item.move_to(
-                        TaskState.SUBMITTING, kind.says("submitting to OutX."),
+                        TaskState.SUBMITTING, kind.says("submitting to OutX."), only_if=kind.claim_condition(item, account),
                         submitted_at=now, claimed_by=claim_tag(), claimed_at=now, attempts=item.attempts + 1,
                     )
             except IntegrityError:
                 kind.refuse_duplicate(item, summary)
-                continue
-            if not claimed:
-                return None
-            break
+            else:
+                if claimed:
+                    break
+                if not kind.refused_claim(item, account, summary):
+                    return None  # another worker moved it
+            item = kind.next_queued(account, now, summary)
+        if item is None:
+            return None
         spacing = kind.spacing(account)
         setattr(account, kind.spacing_field, now + spacing)
-        account.save(update_fields=[kind.spacing_field, "updated_at"])
-        kind.after_claim(item, now)
-    return Claim(item, account, spacing)
+        Sender.objects.filter(pk=account.pk).update(**{kind.spacing_field: now + spacing, "updated_at": timezone.now()})
+        kind.after_claim(item, now, budget)
+    behind_stalled = False
+    if budget is not None:
+        behind_stalled = pacing.is_stalled(budget.oldest_pending_since, now, finished_lately=budget.finished_lately)
+        budget.spend()
+    return Claim(item, account, spacing, behind_stalled)
 
 
 # --- 2. Submit ----------------------------------------------------------------------------------
@@ -239,16 +276,25 @@ def claim_next(kind: Kind, sender: Sender, clock: Clock, summary: TickSummary) -
 
 def submit_due(
     kind: Kind, sender: Sender, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int | None = None,
-    deadline: float | None = None,
+    deadline: float | None = None, budget: Budget | None = None,
 ) -> bool:
     """Submit what the sender's pacing allows, one claim at a time, until `deadline` (a
     time.monotonic() moment) if given. Returns False if OutX was in trouble (the pass then
-    submits nothing more for this sender)."""
+    submits nothing more for this sender). `budget`: the pass's reading, else the kind's own
+    is taken once here."""
+    budget = budget or kind.reading(sender, clock())
+    if budget is not None and not budget.has_work:
+        return True
+    account = sender
     submitted = 0
     while (limit is None or submitted < limit) and not past(deadline):
-        claim = claim_next(kind, sender, clock, summary)
+        if budget is not None and not allowed(kind, account, clock(), summary, budget):
+            # What the pass knows already says no: no lock taken. (The claim decides again, locked.)
+            return True
+        claim = claim_next(kind, sender, clock, summary, budget)
         if claim is None:
             return True
+        account = claim.sender
         with one_item(kind, claim.item, summary):
             if submit(kind, claim, client, clock, summary):
                 submitted += claim.item.state == TaskState.PENDING
@@ -278,8 +324,8 @@ def submit(kind: Kind, claim: Claim, client: outx.OutxClient, clock: Clock, summ
     space_from(kind, claim, answered_at)
     moved = item.move_to(
         TaskState.PENDING, f"{kind.label}: OutX created the task; waiting for the extension to perform it.",
-        outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(answered_at), last_error="",
-        claimed_by="", claimed_at=None,
+        outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(answered_at, behind_stalled=claim.behind_stalled),
+        last_error="", claimed_by="", claimed_at=None,
     )
     if moved:
         setattr(summary, kind.created_count, getattr(summary, kind.created_count) + 1)
@@ -330,6 +376,8 @@ def space_from(kind: Kind, claim: Claim, answered_at: dt.datetime) -> None:
     must not shorten it. Never moves the next moment earlier."""
     name, next_at = kind.spacing_field, answered_at + claim.spacing
     Sender.objects.filter(pk=claim.sender.pk, **{f"{name}__lt": next_at}).update(**{name: next_at})
+    if getattr(claim.sender, name) is None or getattr(claim.sender, name) < next_at:
+        setattr(claim.sender, name, next_at)  # what the pass knows, for its next decision
 
 
 def past(deadline: float | None) -> bool:
@@ -348,6 +396,11 @@ class StatusAnswer:
     lost: outx.OutxTaskNotFound | None = None  # OutX no longer knows the task
     unreadable: outx.OutxUnreadableAnswer | None = None  # OutX answered what we cannot read
     error: outx.OutxError | None = None  # the call failed; ask again later
+    stops_calls: bool = False  # the answer stopped every call of the sender (CALLS_STOPPED)
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not None and self.status.is_finished
 
 
 def ask_status(client: outx.OutxClient, sender: Sender, task_id: str, clock: Clock, summary: TickSummary) -> StatusAnswer:
@@ -363,21 +416,23 @@ def ask_status(client: outx.OutxClient, sender: Sender, task_id: str, clock: Clo
         return StatusAnswer(clock(), unreadable=error)
     except outx.OutxError as error:
         answered_at = clock()
-        take_account_wide_answer(sender, error, answered_at)
+        stops_calls = take_account_wide_answer(sender, error, answered_at) and isinstance(error, STOPPING_ERRORS)
         summary.problems.append(error.message)
-        return StatusAnswer(answered_at, error=error)
+        return StatusAnswer(answered_at, error=error, stops_calls=stops_calls)
     return StatusAnswer(clock(), status=status)
 
 
 def claim_due_polls(kind: Kind, sender: Sender, now: dt.datetime, limit: int) -> list[OutxTask]:
-    """Take the sender's due pending items for this worker by moving their next poll past a lease."""
+    """Take the sender's due pending items for this worker by moving their next poll past a
+    lease; each knows the id of the sender's oldest pending item (`oldest_pending_id`)."""
     if not kind.of_sender(sender).due_for_poll(now).exists():
         return []  # nothing due: no write lock taken (SQLite's transactions here are IMMEDIATE)
+    oldest = kind.of_sender(sender).filter(state=TaskState.PENDING).order_by("submitted_at", "pk").values("pk")[:1]
     with transaction.atomic():
         due = list(
             # Lock the items only, not the rows a kind joins to name its sender (a follow-up's request).
             kind.of_sender(sender).select_for_update(skip_locked=True, of=("self",))
-            .due_for_poll(now).order_by("next_poll_at")[:limit]
+            .due_for_poll(now).annotate(oldest_pending_id=Subquery(oldest)).order_by("next_poll_at")[:limit]
         )
         kind.model.objects.filter(pk__in=[item.pk for item in due]).update(next_poll_at=now + claim_timeout())
     return due
@@ -387,18 +442,40 @@ def poll_due(
     kind: Kind, sender: Sender, client: outx.OutxClient, clock: Clock, summary: TickSummary, limit: int,
     deadline: float | None = None,
 ) -> None:
+    """Ask about the sender's due tasks of this kind; if any has finished, wake its parked ones."""
+    newest_finished, finished = None, 0
     for item in claim_due_polls(kind, sender, clock(), limit):
         if past(deadline):
-            # The pass has had its time; the claimed polls come due again once their lease ends.
-            return
+            break  # the pass has had its time; the claimed polls come due again once their lease ends
+        answer = None
         with one_item(kind, item, summary):
-            poll(kind, sender, item, client, clock, summary)
-        if Sender.objects.filter(pk=sender.pk, state__in=CALLS_STOPPED).exists():
-            # Every further call would be refused too; the claimed polls come due again later.
-            return
+            answer = poll(kind, sender, item, client, clock, summary)
+        if answer is not None and answer.finished and item.submitted_at is not None:
+            newest_finished = max(newest_finished or item.submitted_at, item.submitted_at)
+            finished += 1
+        if answer is not None and answer.stops_calls:
+            break  # every further call would be refused too; the claimed polls come due again later
+    if newest_finished is not None:
+        wake_parked(kind, sender, newest_finished, finished, clock())
 
 
-def poll(kind: Kind, sender: Sender, item: OutxTask, client: outx.OutxClient, clock: Clock, summary: TickSummary) -> None:
+def wake_parked(kind: Kind, sender: Sender, newest_finished: dt.datetime, finished: int, now: dt.datetime) -> None:
+    """The extension is at work: ask soon about the sender's pending tasks submitted before
+    the newest one that finished (it performs them oldest first) and the next few after it,
+    more when more finished (pacing.tasks_to_wake). Never sooner than 5 s from now, so never
+    within 5 s of their last call."""
+    wake_at = now + pacing.WAKE_AFTER
+    pending = kind.of_sender(sender).filter(state=TaskState.PENDING)
+    next_few = pending.order_by("submitted_at", "pk").values("pk")[: pacing.tasks_to_wake(finished)]
+    pending.filter(Q(submitted_at__lte=newest_finished) | Q(pk__in=Subquery(next_few)), next_poll_at__gt=wake_at).update(
+        next_poll_at=wake_at
+    )
+
+
+def poll(
+    kind: Kind, sender: Sender, item: OutxTask, client: outx.OutxClient, clock: Clock, summary: TickSummary
+) -> StatusAnswer:
+    """One status call for `item` and its effect; returns OutX's answer."""
     answer = ask_status(client, sender, item.outx_task_id, clock, summary)
     poll_count = item.poll_count + 1
     if answer.lost is not None:
@@ -419,9 +496,12 @@ def poll(kind: Kind, sender: Sender, item: OutxTask, client: outx.OutxClient, cl
         # Still pending, or the call failed: ask again, counting from OutX's answer.
         last_error = f"Checking the task failed: {answer.error.message}" if answer.error else ""
         age = answer.answered_at - (item.submitted_at or answer.answered_at)
+        oldest = getattr(item, "oldest_pending_id", item.pk) in (item.pk, None)
         type(item).objects.filter(pk=item.pk, state=TaskState.PENDING).update(
-            poll_count=poll_count, next_poll_at=answer.answered_at + pacing.next_poll_delay(age), last_error=last_error,
+            poll_count=poll_count, next_poll_at=answer.answered_at + pacing.task_poll_delay(age, oldest=oldest),
+            last_error=last_error,
         )
+    return answer
 
 
 def lose(kind: Kind, item: OutxTask, error: outx.OutxTaskNotFound, poll_count: int, summary: TickSummary) -> None:

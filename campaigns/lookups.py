@@ -31,7 +31,7 @@ class Lookups(Kind):
     def says(self, text: str) -> str:
         return super().says(f"profile look-up: {text}")
 
-    def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
+    def decision(self, account: Sender, now: dt.datetime, budget=None) -> pacing.Decision:
         return lookup_decision(account, now)
 
     def may_have_work(self, sender: Sender) -> bool:
@@ -118,9 +118,9 @@ def apply_looked_up_profile(prospect: Prospect, profile: outx.Profile) -> None:
         missing = {name: fit(getattr(profile, name), Prospect, name) for name in LOOKED_UP_DETAILS if not getattr(existing, name)}
         if any(missing.values()):
             Prospect.objects.filter(pk=existing.pk).update(**{name: value for name, value in missing.items() if value})
-    # The name may be what the note was waiting for.
+    # The name may be what the note was waiting for: this prospect's queued notes only.
     for campaign in Campaign.objects.filter(requests__prospect=prospect, requests__state=ConnectionRequest.State.QUEUED).distinct():
-        campaign.render_queued_notes()
+        campaign.render_notes_of([prospect.pk])
     skip_unsendable_after_lookup(prospect)
 
 

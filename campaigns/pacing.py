@@ -137,5 +137,48 @@ def next_poll_delay(task_age: dt.timedelta) -> dt.timedelta:
     return min(MAX_POLL_INTERVAL, max(MIN_POLL_INTERVAL, task_age))
 
 
-def first_poll_at(created_at: dt.datetime) -> dt.datetime:
-    return created_at + MIN_POLL_INTERVAL
+def first_poll_at(created_at: dt.datetime, *, behind_stalled: bool = False) -> dt.datetime:
+    """When to ask about a new task first: after 5 s (most finish within seconds while the
+    browser is open), or parked (`task_poll_delay`) when an older task of the sender has been
+    waiting long enough to say its browser is closed: the older one is asked for both."""
+    return created_at + (PARKED_POLL_INTERVAL if behind_stalled else MIN_POLL_INTERVAL)
+
+
+# The extension performs a sender's tasks only while its browser is open, so they finish in
+# bursts, oldest first. The oldest pending task of a sender (of one kind) stands for the rest:
+# only it is asked about on a schedule, the others are parked until a finished task wakes them.
+# Its calls grow with its age (3× its age: a lone task of a minute costs 3 calls), up to
+# OLDEST_POLL_CAP, which bounds the delay to notice the browser coming back.
+OLDEST_POLL_CAP = dt.timedelta(seconds=180)
+# A parked task is asked about anyway after this long, should the oldest never finish; then
+# as long again as it has waited, up to MAX_PARKED_INTERVAL (a browser closed all weekend).
+PARKED_POLL_INTERVAL = dt.timedelta(hours=1)
+MAX_PARKED_INTERVAL = dt.timedelta(hours=6)
+# An older task OutX has said is still pending, this long after it was submitted, means the
+# browser is closed: a new task is parked at once.
+STALLED_AFTER = dt.timedelta(seconds=60)
+# A finished task wakes its sender's parked tasks for a call this soon (never sooner than 5 s
+# after their last one), and the next few pending ones, which the extension does next.
+WAKE_AFTER = MIN_POLL_INTERVAL
+WAKE_NEXT = 3
+
+
+def tasks_to_wake(finished: int) -> int:
+    """How many of a sender's next pending tasks to wake after a batch of status calls found
+    `finished` of them finished: twice as many, at least WAKE_NEXT, so a long burst is
+    followed in a few steps."""
+    return max(WAKE_NEXT, 2 * finished)
+
+
+def task_poll_delay(task_age: dt.timedelta, *, oldest: bool) -> dt.timedelta:
+    """How long until a still-pending task is asked about again: the sender's oldest pending
+    task on a schedule growing with its age; any other is parked (a finished task wakes it)."""
+    if not oldest:
+        return min(MAX_PARKED_INTERVAL, max(PARKED_POLL_INTERVAL, task_age))
+    return min(OLDEST_POLL_CAP, max(MIN_POLL_INTERVAL, 3 * task_age))
+
+
+def is_stalled(oldest_pending_since: dt.datetime | None, now: dt.datetime, *, finished_lately: bool = False) -> bool:
+    """Whether a sender's browser looks closed, so that new tasks are parked: its oldest task
+    OutX said is pending has waited STALLED_AFTER, and none of its tasks finished within as long."""
+    return not finished_lately and oldest_pending_since is not None and now - oldest_pending_since >= STALLED_AFTER

@@ -38,7 +38,7 @@ class Searches(Kind):
     lost_cause = "OutX no longer knows the search ({message}); run it again."
     sent_cause = "OutX completed the search."
 
-    def decision(self, account: Sender, now: dt.datetime) -> pacing.Decision:
+    def decision(self, account: Sender, now: dt.datetime, budget=None) -> pacing.Decision:
         return search_decision(account, now)
 
     def spacing(self, account: Sender) -> dt.timedelta:

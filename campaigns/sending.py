@@ -12,17 +12,20 @@ import operator
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from people.timezones import local_moment, sender_moment
 
 from . import outx, pacing
 from .durations import duration_text
-from .models import ConnectionRequest, FollowUp, ProfileLookup, ProfileSearch, Sender, TaskState
+from .models import Campaign, ConnectionRequest, FollowUp, ProfileLookup, ProfileSearch, Sender, TaskState
 
 ACCOUNT_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline, outx.OutxRateLimited)
 # Account states in which OutX would refuse every call, not only invitations.
 CALLS_STOPPED = (Sender.State.INVALID_KEY, Sender.State.NO_ADMIN, Sender.State.EXTENSION_OFFLINE)
+# The answers that put a sender in one of those states (take_account_wide_answer).
+STOPPING_ERRORS = (outx.OutxUnauthorized, outx.OutxNoAdmin, outx.OutxExtensionOffline)
 HOUR = dt.timedelta(hours=1)
 
 logger = logging.getLogger(__name__)
@@ -60,7 +63,8 @@ def team_budget_used(senders: list[Sender], now: dt.datetime) -> TeamTotal:
     ))
     values = (
         ConnectionRequest.objects.spending_budget()
-        .filter(sender_id__in=[sender.pk for sender in senders])
+        # Bounded by the week (every sender's today lies inside it): an index range, not every row.
+        .filter(sender_id__in=[sender.pk for sender in senders], submitted_at__gt=now - pacing.WEEK)
         .aggregate(
             today=Count("id", filter=today),
             week=Count("id", filter=Q(submitted_at__gt=now - pacing.WEEK)),
@@ -78,11 +82,7 @@ def actions_last_hour(account: Sender, now: dt.datetime) -> int:
     /linkedin-agent/* is an action on the account; one OutX refused (400) was none."""
     since = now - HOUR
     invitations = ConnectionRequest.objects.spending_budget().filter(sender=account, submitted_at__gt=since).count()
-    messages = (
-        FollowUp.objects.filter(request__sender=account, submitted_at__gt=since)
-        .exclude(state=FollowUp.State.FAILED)
-        .count()
-    )
+    messages = messages_since(account, since).count()
     reads = sum(
         model.objects.filter(sender=account, submitted_at__gt=since).exclude(state=TaskState.FAILED).count()
         for model in (ProfileLookup, ProfileSearch)
@@ -90,12 +90,113 @@ def actions_last_hour(account: Sender, now: dt.datetime) -> int:
     return invitations + messages + reads
 
 
+@dataclass
+class Budget:
+    """One reading of what a sender has spent, taken once per pass with one query and counted
+    on by the pass's own submissions. Time only frees budget, so a reading a few seconds old
+    never lets more through; but another pass may spend too, should this pass's turn lapse
+    (Sender.take_turn): each claim checks, on the sender's row it locks, that the turn read
+    with the budget still holds (`holds`), and reads the budget again if not."""
+
+    sent_today: int
+    sent_this_week: int
+    actions_last_hour: int
+    has_work: bool  # whether any invitation of the sender is submittable
+    oldest_pending_since: dt.datetime | None  # when its oldest invitation OutX said is pending was submitted
+    latest_turn: dt.datetime | None = None  # the latest turn any campaign took (Invitations.after_claim)
+    finished_lately: bool = False  # whether one of its invitations was seen finished within pacing.STALLED_AFTER
+    turn: str = ""  # who held the sender's turn when it was read (Sender.worked_by)
+
+    def holds(self, account: Sender, now: dt.datetime) -> bool:
+        """Whether nobody else can have spent since the reading: the pass that read it still
+        holds the sender's turn (`account`: its row, read under the claim's lock)."""
+        return bool(self.turn) and account.worked_by == self.turn and bool(account.worked_until and account.worked_until > now)
+
+    def read_again(self, account: Sender, now: dt.datetime) -> None:
+        vars(self).update(vars(read_budget(account, now)))
+
+    @property
+    def used(self) -> tuple[int, int]:
+        return self.sent_today, self.sent_this_week
+
+    def spend(self) -> None:
+        """One more invitation submitted by this pass."""
+        self.sent_today += 1
+        self.sent_this_week += 1
+        self.actions_last_hour += 1
+
+
+def read_budget(account: Sender, now: dt.datetime) -> Budget:
+    """The sender's Budget: the counts of budget_used and actions_last_hour, whether it has an
+    invitation to submit, since when its oldest one waits with OutX and the campaigns' latest
+    turn, in one query (each part read through an index)."""
+    since = now - HOUR
+    today_start = pacing.local_day_start(now, zoneinfo.ZoneInfo(account.time_zone))
+    spending = ConnectionRequest.objects.spending_budget().filter(sender=account)
+    reads = [
+        model.objects.filter(sender=account, submitted_at__gt=since).exclude(state=TaskState.FAILED)
+        for model in (ProfileLookup, ProfileSearch)
+    ]
+    messages = messages_since(account, since)
+    # Only a task OutX has said is still pending tells that the browser is closed (one whose
+    # status call has not been made, its worker killed say, tells nothing).
+    oldest_pending = (
+        ConnectionRequest.objects.filter(sender=account, state=ConnectionRequest.State.PENDING, poll_count__gt=0)
+        .order_by("submitted_at").values("submitted_at")[:1]
+    )
+    latest_turn = (
+        Campaign.objects.filter(last_submission_at__isnull=False).order_by("-last_submission_at").values("last_submission_at")[:1]
+    )
+    row = Sender.objects.filter(pk=account.pk).values().annotate(
+        today=count_of(spending.filter(submitted_at__gte=today_start)),
+        week=count_of(spending.filter(submitted_at__gt=now - pacing.WEEK)),
+        hour=count_of(spending.filter(submitted_at__gt=since)),
+        messages=count_of(messages),
+        lookups=count_of(reads[0]),
+        searches=count_of(reads[1]),
+        has_work=Exists(ConnectionRequest.objects.submittable().filter(sender=account)),
+        oldest_pending_since=Subquery(oldest_pending),
+        latest_turn=Subquery(latest_turn),
+        # Read among the last day's submissions (its index), at most a daily cap of rows.
+        finished_lately=Exists(
+            ConnectionRequest.objects.filter(
+                sender=account, submitted_at__gt=now - dt.timedelta(days=1), completed_at__gt=now - pacing.STALLED_AFTER
+            )
+        ),
+    ).values(
+        "today", "week", "hour", "messages", "lookups", "searches", "has_work", "oldest_pending_since", "latest_turn",
+        "finished_lately", "worked_by",
+    ).get()
+    return Budget(
+        row["today"], row["week"], row["hour"] + row["messages"] + row["lookups"] + row["searches"],
+        bool(row["has_work"]), row["oldest_pending_since"], row["latest_turn"], bool(row["finished_lately"]),
+        row["worked_by"],
+    )
+
+
+def count_of(queryset) -> Coalesce:
+    """How many rows `queryset` holds, as a scalar subquery of another query."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def messages_since(account: Sender, since: dt.datetime):
+    """The sender's follow-up messages submitted since `since` (a refused one was none): the
+    last hour's, by their submission time, each request then read by its key, so the count
+    never walks the sender's whole history."""
+    requests = ConnectionRequest.objects.filter(pk=OuterRef("request_id"), sender=account)
+    return FollowUp.objects.filter(Exists(requests), submitted_at__gt=since).exclude(state=FollowUp.State.FAILED)
+
+
 def submission_decision(
-    account: Sender, now: dt.datetime, used: tuple[int, int] | None = None
+    account: Sender, now: dt.datetime, used: tuple[int, int] | None = None, *, budget: Budget | None = None
 ) -> pacing.Decision:
     """Whether an invitation may be submitted now, and if not, why (for a person to read).
 
-    `used`: budget_used(account, now), when the caller has it already."""
+    `used`: budget_used(account, now), when the caller has it already; `budget`: the pass's
+    reading (read_budget), which saves every count."""
+    if budget is not None:
+        used = budget.used
     sent_today, sent_this_week = used or budget_used(account, now)
     week_frees_at = None
     if sent_this_week >= account.weekly_limit > 0:
@@ -108,7 +209,8 @@ def submission_decision(
         week_frees_at = oldest_counted + pacing.WEEK
     return pacing.submission_decision(
         account, now, sent_today=sent_today, sent_this_week=sent_this_week,
-        week_frees_at=week_frees_at, actions_last_hour=actions_last_hour(account, now),
+        week_frees_at=week_frees_at,
+        actions_last_hour=budget.actions_last_hour if budget is not None else actions_last_hour(account, now),
     )
 
 

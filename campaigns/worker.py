@@ -38,6 +38,7 @@ from .models import Campaign, ConnectionRequest, FollowUp, ProfileSearch, Prospe
 from .searches import SEARCHES
 from .sending import (
     CALLS_STOPPED,
+    Budget,
     action_decision,
     lookup_decision,
     resume_account_if_due,
@@ -97,6 +98,7 @@ def work_sender(
     sender next has work."""
     clock = clock or timezone.now
     summary = TickSummary()
+    budget = None
     tag = lifecycle.claim_tag()
     if not sender.take_turn(tag, clock()):
         return summary
@@ -109,14 +111,14 @@ def work_sender(
             summary.problems.append(f"{sender.name}: {error}")
             return summary
         try:
-            sender_pass(sender, client, clock, summary, max_submissions=max_submissions, max_polls=max_polls)
+            budget = sender_pass(sender, client, clock, summary, max_submissions=max_submissions, max_polls=max_polls)
         finally:
             if own_client:
                 client.close()
     finally:
         next_due = None
         with step(summary, "working out when the sender next has work"):
-            next_due = next_due_at(Sender.objects.get(pk=sender.pk), clock())
+            next_due = next_due_at(Sender.objects.get(pk=sender.pk), clock(), budget=budget)
         sender.end_turn(tag, next_due)
     return summary
 
@@ -124,8 +126,10 @@ def work_sender(
 def sender_pass(
     sender: Sender, client: outx.OutxClient, clock: Clock, summary: TickSummary, *, max_submissions: int | None,
     max_polls: int,
-) -> None:
-    """One sender's pass, in the README's order."""
+) -> Budget | None:
+    """One sender's pass, in the README's order. Returns the pass's one reading of the sender's
+    budget (counted on by its submissions), if it took one."""
+    budget = None
     deadline = time.monotonic() + PASS_SECONDS
     # 1. Claims whose worker died mid-call become uncertain (look-ups are asked again).
     for kind in KINDS:
@@ -135,13 +139,13 @@ def sender_pass(
     if sender.state in (Sender.State.INVALID_KEY, Sender.State.NO_ADMIN):
         # OutX refused this sender's team: no call can succeed until an admin fixes it and resumes.
         summary.waiting = sender.state_cause
-        return
+        return budget
     # 2. A pause whose time has come ends.
     with step(summary, "resuming the sender"):
         sender = resume_account_if_due(sender, client, clock())
     if sender.state in CALLS_STOPPED:
         summary.waiting = sender.state_cause  # every call would be refused
-        return
+        return budget
     # 3. Searches first: a person is at the search's page, waiting for its results.
     with step(summary, "searches"):
         lifecycle.poll_due(SEARCHES, sender, client, clock, summary, MAX_SEARCH_POLLS, deadline)
@@ -158,7 +162,11 @@ def sender_pass(
         followups_went_well = lifecycle.submit_due(FOLLOW_UPS, sender, client, clock, summary, deadline=deadline)
     if followups_went_well:
         with step(summary, "submitting invitations"):
-            lifecycle.submit_due(INVITATIONS, sender, client, clock, summary, limit=max_submissions, deadline=deadline)
+            # Read after the other kinds' submissions, which count against the hourly budget too.
+            budget = INVITATIONS.reading(sender, clock())
+            lifecycle.submit_due(
+                INVITATIONS, sender, client, clock, summary, limit=max_submissions, deadline=deadline, budget=budget
+            )
     # 5. Poll what is due.
     with step(summary, "polling invitations"):
         lifecycle.poll_due(INVITATIONS, sender, client, clock, summary, max_polls, deadline)
@@ -167,6 +175,7 @@ def sender_pass(
     # 6. Read the newest connections when due: acceptances, then the safety brake.
     with step(summary, "reading the newest connections"):
         track_acceptances(sender, client, clock, summary)
+    return budget
 
 
 @contextmanager
@@ -183,10 +192,10 @@ def step(summary: TickSummary, name: str):
 # --- When a sender next has work --------------------------------------------------------------
 
 
-def next_due_at(sender: Sender, now: dt.datetime) -> dt.datetime | None:
+def next_due_at(sender: Sender, now: dt.datetime, *, budget: Budget | None = None) -> dt.datetime | None:
     """The next moment this sender's pass would do something, or None when it has no work at
     all (nothing queued, pending or to check): then only a launch, an import or a person's
-    action wakes it (`SenderQuerySet.wake`)."""
+    action wakes it (`SenderQuerySet.wake`). `budget`: the pass's reading, if it took one."""
     if sender.is_retired or sender.state in (Sender.State.INVALID_KEY, Sender.State.NO_ADMIN):
         return None  # until a person fixes it and resumes it
     moments: list[dt.datetime | None] = []
@@ -207,7 +216,7 @@ def next_due_at(sender: Sender, now: dt.datetime) -> dt.datetime | None:
     elif ConnectionRequest.objects.filter(sender=sender, state=ConnectionRequest.State.SENT).exists():
         moments.append(sender.next_acceptance_check_at or now)
     if INVITATIONS.may_have_work(sender):
-        moments.append(submission_decision(sender, now).moment_or(now))
+        moments.append(submission_decision(sender, now, budget=budget).moment_or(now))
     if FollowUp.objects.filter(request__sender=sender, state=TaskState.QUEUED, request__campaign__state=Campaign.State.ACTIVE).exists():
         moments.append(action_decision(sender, now).moment_or(now))
     if queued_followups_due(sender):

@@ -104,3 +104,17 @@ def test_poll_interval_starts_at_5s_grows_with_age_and_is_capped():
     assert pacing.next_poll_delay(dt.timedelta(seconds=0)) == dt.timedelta(seconds=5)
     assert pacing.next_poll_delay(dt.timedelta(seconds=40)) == dt.timedelta(seconds=40)
     assert pacing.next_poll_delay(dt.timedelta(days=2)) == dt.timedelta(minutes=10)
+
+
+def test_the_oldest_pending_task_is_asked_about_on_a_schedule_and_the_others_are_parked():
+    second = dt.timedelta(seconds=1)
+    assert pacing.task_poll_delay(0 * second, oldest=True) == pacing.MIN_POLL_INTERVAL
+    assert pacing.task_poll_delay(20 * second, oldest=True) == 60 * second  # 3× its age
+    assert pacing.task_poll_delay(dt.timedelta(days=2), oldest=True) == pacing.OLDEST_POLL_CAP
+    assert pacing.task_poll_delay(10 * second, oldest=False) == pacing.PARKED_POLL_INTERVAL
+    assert pacing.task_poll_delay(dt.timedelta(days=2), oldest=False) == pacing.MAX_PARKED_INTERVAL
+    created = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
+    assert pacing.first_poll_at(created) == created + pacing.MIN_POLL_INTERVAL
+    assert pacing.first_poll_at(created, behind_stalled=True) == created + pacing.PARKED_POLL_INTERVAL
+    assert not pacing.is_stalled(None, created)
+    assert pacing.is_stalled(created - pacing.STALLED_AFTER, created)

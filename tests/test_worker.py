@@ -67,15 +67,17 @@ def test_tick_command_prints_one_line_and_shares_the_code_path(sandbox, account,
 
 
 def test_pending_is_polled_with_backoff_until_completed(switch, account, make_campaign):
+    # A sender's oldest pending task waits 3× its age between calls, at most 180 s
+    # (pacing.task_poll_delay): a task of a minute costs 3 calls.
     make_campaign(prospects=1)
     switch(task_delay_seconds=3600)
     run_tick(now=seconds(0))
-    for moment in (5, 10, 20, 40, 80):
+    for moment in (5, 20, 80, 260):
         assert run_tick(now=seconds(moment)).polls == 1
         assert run_tick(now=seconds(moment + 1)).polls == 0
     request = ConnectionRequest.objects.get()
-    assert request.state == State.PENDING and request.poll_count == 5
-    assert request.next_poll_at == seconds(160)
+    assert request.state == State.PENDING and request.poll_count == 4
+    assert request.next_poll_at == seconds(440)
 
 
 def test_not_sent_keeps_the_output(switch, account, make_campaign):

@@ -20,16 +20,17 @@ from campaigns.pacing import MIN_POLL_INTERVAL
 from campaigns.worker import run_tick
 
 POST_TAKES = dt.timedelta(seconds=2)
-POLLS_BEFORE_DONE = 4
+TASK_TAKES = dt.timedelta(seconds=30)
 
 
 class SlowOutx:
-    """Answers POSTs `POST_TAKES` late on its clock; completes each task on its fourth poll;
-    records when each task was polled."""
+    """Answers POSTs `POST_TAKES` late on its clock; completes each task `TASK_TAKES` after
+    it was created; records when each task was polled."""
 
     def __init__(self):
         self.now = timezone.now().replace(microsecond=0)
         self.polled_at = defaultdict(list)
+        self.created_at = {}
 
     def clock(self) -> dt.datetime:
         return self.now
@@ -37,10 +38,12 @@ class SlowOutx:
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             self.now += POST_TAKES
-            return httpx.Response(200, json={"success": True, "api_agent_task_id": str(uuid.uuid4()), "message": "created"})
+            task_id = str(uuid.uuid4())
+            self.created_at[task_id] = self.now
+            return httpx.Response(200, json={"success": True, "api_agent_task_id": task_id, "message": "created"})
         task_id = request.url.params["api_agent_task_id"]
         self.polled_at[task_id].append(self.now)
-        done = len(self.polled_at[task_id]) >= POLLS_BEFORE_DONE
+        done = self.now - self.created_at[task_id] >= TASK_TAKES
         task = {
             "id": task_id, "status": "completed" if done else "pending",
             "task_input": {}, "task_output": {"sent": True} if done else None,
@@ -68,7 +71,7 @@ def test_polls_of_one_task_stay_5_seconds_apart_when_posts_answer_slowly(pacing_
     assert set(ConnectionRequest.objects.values_list("state", flat=True)) == {ConnectionRequest.State.SENT}
     invitation_tasks = set(ConnectionRequest.objects.values_list("outx_task_id", flat=True))
     assert len(invitation_tasks) == 8
-    assert all(len(outx.polled_at[task_id]) == POLLS_BEFORE_DONE for task_id in invitation_tasks)
+    assert all(outx.polled_at[task_id] for task_id in invitation_tasks)
     # Every task polled, the newest connections' read included.
     gaps = [later - earlier for times in outx.polled_at.values() for earlier, later in zip(times, times[1:])]
     assert min(gaps) >= MIN_POLL_INTERVAL
