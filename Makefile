@@ -18,11 +18,14 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test chromium
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Figures, not pass/fail: prints a table and writes docs/benchmarks.md. Its many-senders
-# section needs DATABASE_URL=postgres://… and REDIS_URL; BENCH=senders runs that one alone.
+# Figures, not pass/fail: prints the tables and writes docs/benchmarks.md. SQLite unless
+# DATABASE_URL=postgres://… (it makes and drops outreach_bench there). SIZES=1000,100000 by
+# default; BIG=1 adds 1M rows. BENCH=senders runs the many-senders section alone (PostgreSQL, Redis).
 BENCH ?=
+SIZES ?= 1000,100000
+BIG ?= 0
 bench: $(VENV)/.installed-test
-	$(PY) -m bench.run $(BENCH)
+	BENCH_SIZES=$(SIZES) BIG=$(BIG) $(PY) -m bench.run $(BENCH)
 
 # The README's screenshots, taken by the browser test of a user's day.
 screenshots: $(VENV)/.installed-test chromium

@@ -45,16 +45,19 @@ def queue_requests(count: int) -> None:
     from django.contrib.auth.models import User
 
     from bench.worker_bench import pacing_off
-    from campaigns.models import Campaign, ConnectionRequest, Prospect
+    from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
 
     pacing_off()
+    sender = Sender.objects.working().order_by("pk").first() or Sender.get()
     owner, _ = User.objects.get_or_create(username="bench-memory")
     campaign = Campaign.objects.create(name="Memory bench", owner=owner, state=Campaign.State.ACTIVE)
+    campaign.senders.set([sender])
     prospects = Prospect.objects.bulk_create(
         Prospect(profile_urn=f"urn:li:fsd_profile:ACoAAMemory{i:07d}", first_name=f"M{i}") for i in range(count)
     )
     ConnectionRequest.objects.bulk_create(
-        ConnectionRequest(campaign=campaign, prospect=prospect, note=f"Hi M{i}") for i, prospect in enumerate(prospects)
+        ConnectionRequest(campaign=campaign, prospect=prospect, sender=sender, note=f"Hi M{i}")
+        for i, prospect in enumerate(prospects)
     )
 
 

@@ -1,48 +1,39 @@
-"""Page latency: Home, a campaign page, Review and the campaign status poll, beside Django
-admin's changelist of ConnectionRequest on the same data.
+"""Pages and polls under load, beside two floors measured in the same run: a bare Django view
+answering 204 (bench/urls.py) and Django admin's changelist of ConnectionRequest.
 
-Two halves, run in different processes (see bench/run.py):
-- `python -m bench.pages_bench seed N MAX_EVENTS PASSWORD`, inside the server's environment,
-  grows the database to N connection requests with bulk_create (never rebuilding it);
-- `measure()`, in the orchestrating process, logs in over HTTP like a browser and times pages
-  served by gunicorn.
+The data is bench/data.py's, built inside the server's environment; this module logs in over
+HTTP like a browser behind a TLS proxy, finds each page's URL as a person would reach it (the
+status poll from the campaign page's hx-get, far pages by following "Next"), then loads each
+URL with bench/load.py at concurrency 1 and 8.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import json
-import os
 import random
 import re
-import statistics
-import sys
 import time
+from html.parser import HTMLParser
 from http.cookies import SimpleCookie
+from urllib.parse import urlencode
 
 import httpx
 
+from bench import load
+from bench.load import percentiles
+
 USERNAME = "bench"
-CAMPAIGNS = 20
-# Most rows sit in one campaign, the one the campaign page and the poll are timed on.
-BIG_CAMPAIGN_SHARE = 0.7
-BATCH = 5_000
-# The state mix of a team that has been sending for a while.
-STATE_MIX = [
-    ("sent", 0.60), ("pending", 0.10), ("queued", 0.15), ("not_sent", 0.05),
-    ("failed", 0.03), ("uncertain", 0.02), ("skipped", 0.05),
-]
-# The events a request in each state went through, oldest first.
-STATE_PATHS = {
-    "queued": [],
-    "sent": [("queued", "submitting"), ("submitting", "pending"), ("pending", "sent")],
-    "pending": [("queued", "submitting"), ("submitting", "pending")],
-    "not_sent": [("queued", "submitting"), ("submitting", "pending"), ("pending", "not_sent")],
-    "failed": [("queued", "submitting"), ("submitting", "failed")],
-    "uncertain": [("queued", "submitting"), ("submitting", "uncertain")],
-    "skipped": [("queued", "skipped")],
-}
+# Far pages: "Next" followed this many times at most, and for at most this long.
+FAR_HOPS, FAR_SECONDS = 1000, 20.0
+SEARCH = "hopper"  # a last name a twentieth of the prospects have
+EDITED_TEMPLATE = (
+    "Hello {{first_name|there}}, your work at {{company|your company}} caught my eye: we help sales teams "
+    "keep their outreach personal, and I would be glad to connect. Ada ({n})"
+)
+PREVIEW_TEMPLATE = (
+    "Hi {first_name}, I came across your work as {title|a leader} at {company|your company} and would "
+    "be glad to connect: we help sales teams like yours keep their outreach personal. Best, Ada"
+)
 NOTE_TEMPLATE = (
     "Hi {first_name|there}, I came across your work at {company|your company} and would be glad "
     "to connect: we help sales teams like yours keep their outreach personal. Best, Ada"
@@ -72,109 +63,6 @@ def prospect_fields(i: int, rng: random.Random) -> dict[str, str]:
         "headline": f"{title} at {company}",
         "location": f"{rng.choice(CITIES)}, Europe",
     }
-
-
-# --- Seeding, inside the server's environment -------------------------------------------------
-
-
-def seed(total: int, max_events: int, password: str) -> dict:
-    """Grow the database to `total` connection requests; returns the big campaign's id."""
-    from django.contrib.auth.models import User
-    from django.utils import timezone
-
-    from campaigns.models import Campaign, ConnectionRequest, Event, Prospect, Sender
-
-    started = time.perf_counter()
-    user = User.objects.filter(username=USERNAME).first()
-    if user is None:
-        user = User.objects.create_superuser(USERNAME, "bench@example.com", password)
-        Sender.get()  # the production pacing defaults
-        states = ["active"] * 15 + ["paused"] * 2 + ["completed"] * 2 + ["archived"]
-        for n, state in enumerate(states):
-            Campaign.objects.create(
-                name=f"Bench campaign {n:02d}" if n else "Bench big campaign", owner=user,
-                note_template=NOTE_TEMPLATE, state=state, launched_at=timezone.now() - dt.timedelta(days=31),
-            )
-    campaigns = list(Campaign.objects.filter(owner=user).order_by("id"))
-    big, others = campaigns[0], campaigns[1:]
-    existing = ConnectionRequest.objects.count()
-    now = timezone.now()
-    states = [state for state, _ in STATE_MIX]
-    weights = [weight for _, weight in STATE_MIX]
-    for start in range(existing, total, BATCH):
-        rng = random.Random(start)
-        numbers = range(start, min(start + BATCH, total))
-        prospects = Prospect.objects.bulk_create(Prospect(**prospect_fields(i, rng)) for i in numbers)
-        requests, paths = [], []
-        for i, prospect in zip(numbers, prospects):
-            state = rng.choices(states, weights)[0]
-            campaign = big if rng.random() < BIG_CAMPAIGN_SHARE else rng.choice(others)
-            request = ConnectionRequest(
-                campaign=campaign, prospect=prospect, state=state,
-                note=f"Hi {prospect.first_name}, I came across your work at {prospect.company} and would be "
-                     "glad to connect: we help sales teams like yours keep their outreach personal. Best, Ada",
-            )
-            times = request_times(request, state, now, rng, i)
-            requests.append(request)
-            paths.append((state, times))
-        ConnectionRequest.objects.bulk_create(requests)
-        events = []
-        for request, (state, times) in zip(requests, paths):
-            steps = STATE_PATHS[state][-max_events:] if max_events else []
-            for (from_state, to_state), at in zip(steps, times[-len(steps):] if steps else []):
-                events.append(Event(
-                    connection_request=request, campaign_id=request.campaign_id,
-                    from_state=from_state, to_state=to_state, cause=f"Bench: {to_state}", at=at,
-                ))
-        Event.objects.bulk_create(events)
-    return {
-        "campaign_id": big.pk,
-        "requests": ConnectionRequest.objects.count(),
-        "big_campaign_requests": big.requests.count(),
-        "events": Event.objects.count(),
-        "seconds": time.perf_counter() - started,
-    }
-
-
-def request_times(request, state: str, now: dt.datetime, rng: random.Random, i: int) -> list[dt.datetime]:
-    """Fill the request's timestamps for its state; returns the times of its events, oldest first."""
-    if state == "queued":
-        return []
-    if state == "skipped":
-        return [now - dt.timedelta(days=rng.uniform(0, 30))]
-    if state == "pending":
-        # Mostly recent; a tenth clearly stale (8–20 days), none near the 7-day edge, so the
-        # stale count, part of the poll's fingerprint, does not change while the bench runs.
-        age = rng.uniform(0.1, 2) if rng.random() < 0.9 else rng.uniform(8, 20)
-        submitted = now - dt.timedelta(days=age)
-    else:
-        submitted = now - dt.timedelta(days=rng.uniform(0.01, 30))
-    request.submitted_at = submitted
-    request.attempts = 1
-    request.outx_task_id = f"bench-task-{i:09d}"
-    request.claimed_by = "bench-worker"
-    request.claimed_at = submitted
-    accepted = submitted + dt.timedelta(seconds=rng.uniform(0.2, 2))
-    if state == "pending":
-        request.poll_count = rng.randint(1, 12)
-        request.next_poll_at = now + dt.timedelta(minutes=rng.uniform(1, 10))
-        return [submitted, accepted]
-    if state == "failed":
-        request.outx_task_id = None
-        request.last_error = "OutX refused the request (400): Invalid profile_urn"
-        return [submitted, accepted]
-    if state == "uncertain":
-        request.outx_task_id = None
-        request.last_error = "The POST to OutX timed out after 20 s: it may or may not have arrived."
-        return [submitted, accepted]
-    completed = min(now, accepted + dt.timedelta(minutes=rng.uniform(1, 600)))
-    request.completed_at = completed
-    request.poll_count = rng.randint(1, 14)
-    request.task_output = (
-        {"sent": True, "profile_urn": request.prospect.profile_urn}
-        if state == "sent" else {"sent": False, "reason": "Already invited or connected"}
-    )
-    return [submitted, accepted, completed]
 
 
 # --- Measuring, from outside over HTTP ---------------------------------------------------------
@@ -235,59 +123,180 @@ def status_url_on(page: httpx.Response) -> str:
     return html.unescape(match.group(1))
 
 
-PAGES = ["Home", "Campaign page", "Review", "Status poll, 204", "Status poll, 200", "Admin changelist"]
 
 
-def measure(browser: Browser, campaign_id: int, timed: int, warm_up: int = 3) -> dict[str, dict]:
-    """Each page `warm_up` times untimed then `timed` times, taking turns so drift hits all alike."""
-    campaign_url = f"/campaigns/{campaign_id}/"
-    poll_204 = status_url_on(browser.get(campaign_url))
-    urls = {
-        "Home": ("/", 200),
-        "Campaign page": (campaign_url, 200),
-        "Review": ("/review/", 200),
-        "Status poll, 204": (poll_204, 204),
-        # No fingerprint: the poll answers with the partial, as after any change.
-        "Status poll, 200": (f"/campaigns/{campaign_id}/status/", 200),
-        "Admin changelist": ("/admin/campaigns/connectionrequest/", 200),
+def next_url_on(page: httpx.Response) -> str | None:
+    match = re.search(r'<a href="([^"]+)" rel="next"', page.text)
+    return html.unescape(match.group(1)) if match else None
+
+
+def far_page(browser: Browser, url: str) -> tuple[str, int]:
+    """The page reached by following "Next" from `url` up to FAR_HOPS times in FAR_SECONDS, and
+    how many pages in it is (1 = the first)."""
+    deadline, hops = time.perf_counter() + FAR_SECONDS, 0
+    while hops < FAR_HOPS and time.perf_counter() < deadline:
+        following = next_url_on(browser.get(url))
+        if not following:
+            break
+        url = following if following.startswith("/") else re.sub(r"\?.*$", "", url) + following
+        hops += 1
+    return url, hops + 1
+
+
+PAGES = [
+    "Bare 204 view (floor)", "Status poll, nothing changed (204)", "Home", "Campaign list",
+    "Big campaign page", "Big campaign, far page", "Paused campaign page", "Review", "Review ?q=",
+    "Review, far page", "Note preview, one keystroke", "Admin changelist of ConnectionRequest",
+]
+
+
+def page_urls(browser: Browser, big_id: int, paused_id: int) -> dict[str, tuple[str, dict, int, str]]:
+    """Each page: (path, extra headers, expected status, a note on what it is)."""
+    big = f"/campaigns/{big_id}/"
+    htmx = {"HX-Request": "true"}
+    big_far, big_depth = far_page(browser, big)
+    review_far, review_depth = far_page(browser, "/review/")
+    preview = f"/campaigns/{paused_id}/note-preview/?" + urlencode({"note_template": PREVIEW_TEMPLATE})
+    return {
+        "Bare 204 view (floor)": ("/bench/204/", {}, 204, ""),
+        "Status poll, nothing changed (204)": (status_url_on(browser.get(big)), htmx, 204, ""),
+        "Home": ("/", {}, 200, ""),
+        "Campaign list": ("/campaigns/", {}, 200, ""),
+        "Big campaign page": (big, {}, 200, ""),
+        "Big campaign, far page": (big_far, {}, 200, f"page {big_depth}"),
+        "Paused campaign page": (f"/campaigns/{paused_id}/", {}, 200, ""),
+        "Review": ("/review/", {}, 200, ""),
+        "Review ?q=": (f"/review/?q={SEARCH}", {}, 200, f"q={SEARCH}"),
+        "Review, far page": (review_far, {}, 200, f"page {review_depth}"),
+        "Note preview, one keystroke": (preview, htmx, 200, "paused campaign's queue"),
+        "Admin changelist of ConnectionRequest": ("/admin/campaigns/connectionrequest/", {}, 200, ""),
     }
-    times: dict[str, list[float]] = {page: [] for page in PAGES}
-    sizes: dict[str, int] = {}
-    for round_number in range(warm_up + timed):
-        for page in PAGES:
-            url, expected = urls[page]
-            headers = {"HX_Request": "true"} if "poll" in page else {}
+
+
+def measure(browser: Browser, big_id: int, paused_id: int, c1_seconds: float = 5.0,
+            c8_seconds: float = 5.0, concurrencies=(1, 8)) -> dict[str, dict]:
+    """Every page at each concurrency. At 1: two warm-up requests, then as many as fit in
+    `c1_seconds` (15 to 200); at 8: for `c8_seconds`."""
+    urls = page_urls(browser, big_id, paused_id)
+    base = str(browser.http.base_url).rstrip("/")
+    results: dict[str, dict] = {}
+    for page in PAGES:
+        path, extra, expect, note = urls[page]
+        headers = {**browser._headers({}), "X-Forwarded-Proto": "https", **extra}
+        timings, tries = [], 0
+        while len(timings) < 2 and tries < 4:
+            tries += 1
             started = time.perf_counter()
-            answer = browser.get(url, **headers)
-            elapsed = time.perf_counter() - started
-            if page == "Status poll, 204" and answer.status_code == 200:
-                # Something the fingerprint covers changed (working hours began or ended):
-                # take the new fingerprint and leave this sample out.
-                urls[page] = (status_url_on(browser.get(campaign_url)), 204)
-                continue
-            if answer.status_code != expected:
-                raise RuntimeError(f"{page} {url} answered {answer.status_code}, not {expected}")
-            sizes[page] = len(answer.content)
-            if round_number >= warm_up:
-                times[page].append(elapsed * 1000)
-    return {page: {**percentiles(times[page]), "bytes": sizes[page]} for page in PAGES}
+            answer = browser.get(path, **{k.replace("-", "_"): v for k, v in extra.items()})
+            if answer.status_code == expect:
+                timings.append(time.perf_counter() - started)
+        if len(timings) < 2:
+            # Recorded, not fatal: one broken page should not cost the other figures.
+            results[page] = {"url": path, "note": note, "error": f"answered {answer.status_code}, not {expect}"}
+            continue
+        figures: dict = {"url": path, "bytes": len(answer.content), "note": note}
+        for concurrency in concurrencies:
+            if concurrency == 1:
+                count = max(15, min(200, int(c1_seconds / max(min(timings), 0.001))))
+                figures["c1"] = load.measure(base + path, headers, 1, requests=count, expect=expect)
+            else:
+                figures[f"c{concurrency}"] = load.measure(base + path, headers, concurrency,
+                                                          seconds=c8_seconds, expect=expect)
+        results[page] = figures
+    return results
 
 
-def percentiles(samples_ms: list[float]) -> dict:
-    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
-    return {"p50": statistics.median(samples_ms), "p95": cuts[94], "n": len(samples_ms)}
+# --- Edits over HTTP, as a person makes them ------------------------------------------------------
 
 
-def main(argv: list[str]) -> None:
-    import django
+class FormReader(HTMLParser):
+    """The fields of the first POST form with a given action, as a browser would submit them."""
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outreach_site.settings")
-    django.setup()
-    if argv[0] == "seed":
-        print(json.dumps(seed(int(argv[1]), int(argv[2]), argv[3])))
-    else:
-        raise SystemExit(f"unknown command {argv[0]!r}")
+    def __init__(self, action: str):
+        super().__init__()
+        self.action, self.inside, self.done = action, False, False
+        self.fields: list[tuple[str, str]] = []
+        self.textarea: str | None = None
+        self.select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and not self.done and (a.get("method") or "").lower() == "post" and (
+            a.get("action") in (None, "", self.action)
+        ):
+            self.inside = True
+        if not self.inside:
+            return
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button", "file"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append((a["name"], a.get("value") or ("on" if a.get("type") == "checkbox" else "")))
+        elif tag == "textarea" and a.get("name"):
+            self.textarea = a["name"]
+            self.fields.append((a["name"], ""))
+        elif tag == "select" and a.get("name"):
+            self.select = a["name"]
+        elif tag == "option" and self.select and "selected" in a:
+            self.fields.append((self.select, a.get("value", "")))
+
+    def handle_data(self, data):
+        if self.textarea:
+            name, value = self.fields[-1]
+            self.fields[-1] = (name, value + data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self.textarea:
+            name, value = self.fields[-1]
+            self.fields[-1] = (name, value[1:] if value.startswith("\n") else value)  # as browsers read it
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+        elif tag == "form" and self.inside:
+            self.inside, self.done = False, True
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:])
+def submit_form(browser: Browser, url: str, changes: dict[str, str]) -> tuple[float, httpx.Response]:
+    """GET the form at `url`, change some fields, POST it back: (seconds the POST took, answer)."""
+    reader = FormReader(url)
+    reader.feed(browser.get(url).text)
+    fields: dict[str, list[str]] = {}
+    for name, value in reader.fields:
+        if name not in changes:
+            fields.setdefault(name, []).append(value)
+    fields.update({name: [value] for name, value in changes.items()})
+    referer = f"{browser.https_origin}{url}"
+    started = time.perf_counter()
+    answer = browser._keep(browser.http.post(url, data=fields, headers=browser._headers({"Referer": referer})))
+    return time.perf_counter() - started, answer
+
+
+def add_profiles(browser: Browser, campaign_id: int, count: int, first: int) -> float:
+    """Paste `count` new profile URNs into a campaign's "Add prospects" form: seconds the POST took."""
+    urns = "\n".join(f"urn:li:fsd_profile:ACoAddBench{first + n:09d}" for n in range(count))
+    seconds, answer = submit_form(browser, f"/campaigns/{campaign_id}/prospects/add/", {"profiles": urns})
+    if answer.status_code != 302:
+        raise RuntimeError(f"Adding profiles answered {answer.status_code}:\n{answer.text[:2000]}")
+    return seconds
+
+
+def edit_note(browser: Browser, campaign_id: int, template: str) -> float:
+    """Change the campaign's note in its edit form: seconds the POST took."""
+    seconds, answer = submit_form(browser, f"/campaigns/{campaign_id}/edit/", {"note_template": template})
+    if answer.status_code != 302:  # 200 is the form again, with an error: nothing was saved
+        errors = re.findall(r'class="[^"]*error[^"]*"[^>]*>(.*?)</', answer.text, re.S)
+        raise RuntimeError(f"Editing the note answered {answer.status_code}: {errors or answer.text[:2000]}")
+    return seconds
+
+
+def edits(browser: Browser, empty_id: int, queued_id: int, runs: int = 3) -> dict:
+    """Adding 10 prospects to an empty campaign and to one with a long queue (alternating, `runs`
+    each, median), then one note edit on the long queue."""
+    empty, queued = [], []
+    for run in range(runs):
+        empty.append(add_profiles(browser, empty_id, 10, 2 * run * 10 + 1))
+        queued.append(add_profiles(browser, queued_id, 10, (2 * run + 1) * 10 + 1))
+    note = edit_note(browser, queued_id, EDITED_TEMPLATE.format(n=random.randint(1, 999)))
+    return {
+        "add_empty_s": percentiles(empty)["p50"], "add_queued_s": percentiles(queued)["p50"],
+        "note_edit_s": note,
+    }

@@ -3,24 +3,26 @@ many-senders section on a few senders. Figures are only checked to exist; no tes
 
 import pytest
 
-from bench import pages_bench, run, senders_bench
+from bench import data, pages_bench, run, senders_bench
 
 
 @pytest.mark.slow
-def test_page_and_import_benchmarks_run_on_a_small_database(tmp_path):
-    results = run.pages_and_import(tmp_path, rounds=[(200, 2), (400, 2)], import_rows=100)
+def test_page_edit_and_import_benchmarks_run_on_a_small_database(tmp_path):
+    results = run.pages_and_edits(tmp_path, [200], c1_seconds=0.01, c8_seconds=0.3, edits_queue=30, import_rows=20,
+                                  worker_requests=0)
 
-    assert [r["size"] for r in results["rounds"]] == [200, 400]
-    assert results["rounds"][-1]["seeded"]["requests"] == 400
-    for round_ in results["rounds"]:
-        for page in pages_bench.PAGES:
-            figures = round_["pages"][page]
-            assert figures["n"] == 2 and figures["p50"] > 0
-        # The 204 carries no body; the others are whole pages or the partial.
-        assert round_["pages"]["Status poll, 204"]["bytes"] == 0
-        assert round_["pages"]["Status poll, 200"]["bytes"] > 1000
-    assert results["web_peak_mib"] > 0
-    assert results["import"]["rows"] == 100 and results["import"]["ratio"] > 0
+    (round_,) = results["rounds"]
+    assert results["vendor"] == "SQLite" and round_["built"]["requests"] == 200
+    assert set(round_["pages"]) == set(pages_bench.PAGES)
+    for page, figures in round_["pages"].items():
+        assert figures["c1"]["n"] >= 15 and figures["c1"]["p95"] >= figures["c1"]["p50"] > 0, page
+        assert figures["c8"]["rps"] > 0, page
+    # The floor and the unchanged poll carry no body; the others are whole pages or partials.
+    assert round_["pages"][run.BARE]["bytes"] == round_["pages"][run.POLL]["bytes"] == 0
+    assert round_["pages"]["Review"]["bytes"] > 1000
+    assert round_["web_peak_mib"] > 0
+    assert round_["edits"]["queued"] == 30 and round_["edits"]["note_edit_s"] > 0
+    assert round_["import"]["rows"] == 20 and round_["import"]["ratio"] > 0
 
     worker = {
         "throughput": {
@@ -30,10 +32,18 @@ def test_page_and_import_benchmarks_run_on_a_small_database(tmp_path):
         "polling": [{"task_seconds": 3, "calls_per_task": 1.0, "mean_delay_s": 2.0, "max_delay_s": 2.5}],
         "memory": {"peak_mib": 50.0, "queued": 3, "summary": "submitted 3, polled 3, sent 3, not sent 0"},
     }
-    table = run.table(results, worker)
-    assert "| Home, p50 / p95 | 0k requests |" not in table  # sizes under 1k still read sensibly
-    assert "Import 0k prospects" not in table
-    assert "3 queued; 3 submitted, 3 sent" in table
+    text = run.section(results, worker, "Measured.")
+    assert "### 200 connection requests" in text and "| Bare 204 view (floor) |" in text
+    assert "Goals at this size: status poll p95" in text
+    assert "3 queued; 3 submitted, 3 sent" in text
+    document = run.splice_vendor("# Benchmarks\n\n## How to re-run\n", "SQLite", text)
+    assert document.count("<!-- bench:sqlite -->") == 1 and document.index("bench:sqlite") < document.index("How to re-run")
+
+
+def test_data_shape_follows_twenty_sends_a_working_day_per_sender():
+    assert data.shape(1_000_000) == {"senders": 48, "campaigns": 1000, "big": 50_000, "paused": 10_000,
+                                     "working_days": 1042}
+    assert data.shape(1_000)["senders"] == 1 and data.shape(1_000)["big"] == 500
 
 
 def senders_run(clusters: int, per_s: float, busy: float, other: float = 0.5) -> dict:
