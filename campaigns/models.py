@@ -639,17 +639,6 @@ class Campaign(models.Model):
             queued = queued.filter(variant=variant or "A")
         return QueuedNotes(queued, template, window=QueuedNotes.PREVIEW_WINDOW)
 
-    def queued_notes_by_variant(self) -> list[QueuedNotes]:
-        """Each variant's template over the queued requests it renders (as `rendered_notes()`:
-        a request with no variant yet, or one since removed, follows A)."""
-        variants = self.variants()
-        queued = self.requests.filter(state=RequestState.QUEUED)
-        others = [label for label in variants if label != "A"]
-        return [
-            QueuedNotes(queued.filter(variant=label) if label != "A" else queued.exclude(variant__in=others), template)
-            for label, template in variants.items()
-        ]
-
     # A launch refused lists this many notes that stop it, and counts the rest.
     LISTED_LAUNCH_PROBLEMS = 10
 
@@ -1062,20 +1051,6 @@ class RequestCounts:
     campaign page show from the counts."""
 
     by_state: dict[str, int]
-
-    @staticmethod
-    def annotations(path: str = "") -> dict[str, models.Count]:
-        """One Count per request state, named `n_<state>`; `path` leads to the requests."""
-        prefix = f"{path}__" if path else ""
-        return {
-            f"n_{state}": models.Count(path or "id", filter=Q(**{f"{prefix}state": state}))
-            for state in RequestState.values
-        }
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, int | None]) -> RequestCounts:
-        """From what `annotations()` counted: an aggregate's values, or an annotated row's."""
-        return cls({state: values[f"n_{state}"] or 0 for state in RequestState.values})
 
     @property
     def total(self) -> int:

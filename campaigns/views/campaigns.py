@@ -349,8 +349,7 @@ def state_filter_problem(data: Mapping[str, str]) -> str:
 
 def sender_param(data: Mapping[str, str]) -> int | None:
     """The sender filter's id as asked (`?sender=<id>`); None when it is no id."""
-    value = data.get("sender", "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    return id_param(data.get("sender", ""))
 
 
 def campaign_page_url(
