@@ -72,13 +72,12 @@ def search_page(request: HttpRequest, after: Position | None) -> ReviewPage | No
     """The page after `after` found within SEARCH_WINDOW rows; None when the window holds too
     few matches to tell (or runs out before a page)."""
     _, unsearched = filtered_requests(request, search="")
-    window = rows_after(unsearched.select_related(None).only("pk", "submitted_at"), after, SEARCH_WINDOW)
+    end = nth_row_after(unsearched.select_related(None).only("pk", "submitted_at"), after, SEARCH_WINDOW)
     _, searched = filtered_requests(request, search="row by row")
-    whole = len(window) < SEARCH_WINDOW  # the window reached the end: it held every match
+    whole = end is None  # the window reached the end: it held every match
     if not whole:
         # As a range of Review's order up to the window's last row (its index bounds the
         # read), not a list of ids: any prefix of the order holds the first matches in it.
-        end = window[-1]
         if end.submitted_at is None:  # the window reached the rows never submitted
             searched = searched.filter(Q(submitted_at__isnull=False) | Q(pk__gte=end.pk))
         else:
@@ -149,15 +148,31 @@ class Position:
 
 def rows_after(requests: QuerySet, position: Position | None, limit: int) -> list:
     """Up to `limit` rows after `position` (from the top without one), in Review's order."""
+    return fill(*ranges_after(requests, position), limit)
+
+
+def nth_row_after(requests: QuerySet, position: Position | None, n: int):
+    """The n-th row after `position` in Review's order, None when there are fewer: read with
+    OFFSET, so the database steps over the index entries and Python builds one row, not n."""
+    first, then = ranges_after(requests, position)
+    # Three reads whatever the rows, so that a search's queries do not depend on how many there are.
+    row, in_first = first[n - 1 : n].first(), first[:n].count()
+    rest = then[max(n - 1 - in_first, 0) :].first()
+    return row or (rest if in_first < n else None)
+
+
+def ranges_after(requests: QuerySet, position: Position | None) -> tuple[QuerySet, QuerySet]:
+    """The rows after `position` in Review's order, as two index ranges read one after the
+    other: the submitted ones, newest first, then those never submitted."""
     submitted = requests.filter(submitted_at__isnull=False).order_by("-submitted_at", "-id")
     # Ordered as the index is (submitted_at is null throughout): its null range, read backwards.
     never = requests.filter(submitted_at__isnull=True).order_by("-submitted_at", "-id")
     if position is not None and position.submitted_at is None:
-        return fill(submitted.none(), never.filter(pk__lt=position.pk), limit)
+        return submitted.none(), never.filter(pk__lt=position.pk)
     if position is not None:
         at = position.submitted_at
         submitted = submitted.filter(submitted_at__lte=at).exclude(submitted_at=at, pk__gte=position.pk)
-    return fill(submitted, never, limit)
+    return submitted, never
 
 
 def rows_before(requests: QuerySet, position: Position, limit: int) -> list:
