@@ -168,7 +168,8 @@ def add_prospects(cursor, count: int, first_id: int, tag: str) -> None:
 
 
 def add_queue(cursor, campaign, count: int, tag: str) -> None:
-    """`count` new prospects queued in `campaign`, notes rendered as the product would."""
+    """`count` new prospects queued in `campaign`, notes rendered and spread over its senders as
+    the product would (a queue left without senders would make the first edit place all of it)."""
     from campaigns.models import ConnectionRequest, Prospect
 
     vendor = cursor.db.vendor
@@ -179,6 +180,7 @@ def add_queue(cursor, campaign, count: int, tag: str) -> None:
         "id": f"({first_request} + g.i)", "campaign_id": str(campaign.pk),
         "prospect_id": f"({first_prospect} + g.i)", "state": "'queued'",
         "note": note_sql("p.first_name", "p.company"),
+        "sender_id": f"(SELECT MIN(sender_id) FROM campaigns_campaign_senders WHERE campaign_id = {campaign.pk})",
         "created_at": now, "updated_at": now,
     }
     source = (f"{numbers(vendor)} JOIN campaigns_prospect p ON p.id = {first_prospect} + g.i")
