@@ -1003,6 +1003,19 @@ class RequestTallyQuerySet(models.QuerySet):
         active = self.filter(sender_key=sender.pk, state=RequestState.QUEUED, n__gt=0, campaign__state=Campaign.State.ACTIVE)
         return active.exists()
 
+    def queued_by_sender(self, sender_keys: Iterable[int]) -> dict[int, tuple[bool, int]]:
+        """`queued_in_active_campaigns` and `held_by_campaign` of each of these senders in one
+        query: {sender id: (any queued in an active campaign, how many held)}; a sender with
+        nothing queued is absent."""
+        active = Q(campaign__state=Campaign.State.ACTIVE)
+        rows = (
+            self.filter(sender_key__in=list(sender_keys), state=RequestState.QUEUED)
+            .values("sender_key")
+            .annotate(active=models.Count("id", filter=active & Q(n__gt=0)), held=models.Sum("n", filter=~active))
+            .order_by()
+        )
+        return {row["sender_key"]: (row["active"] > 0, row["held"] or 0) for row in rows}
+
 
 class RequestTally(models.Model):
     """How many of a campaign's requests are in one state, for one sender and note variant, or
@@ -1517,6 +1530,21 @@ class ConnectionRequestQuerySet(OutxTaskQuerySet):
         """
         cutoff = (now or timezone.now()) - OLD_INVITATION_AGE
         return self.filter(state__in=UNANSWERED_STATES, submitted_at__lt=cutoff)
+
+    def stale_counts(self, senders: Iterable[Sender], now: dt.datetime) -> dict[int, int]:
+        """`stale(sender, now)` counted for each of these senders in one query, {sender id:
+        count} (absent: none): a range of (sender, state, submitted_at) per sender, its stale
+        rows only. Senders are grouped by their stale age, so each group is one condition."""
+        by_age: dict[int, list[Sender]] = {}
+        for sender in senders:
+            by_age.setdefault(sender.stale_after_days, []).append(sender)
+        if not by_age:
+            return {}
+        stale = functools.reduce(operator.or_, (
+            self.stale(group[0], now).filter(sender__in=[sender.pk for sender in group]) for group in by_age.values()
+        ))
+        # COUNT(*): (sender, state, submitted_at) holds all it reads, an index-only scan once vacuumed.
+        return dict(stale.values("sender_id").annotate(n=models.Count("*")).order_by().values_list("sender_id", "n"))
 
 
 class Response(models.TextChoices):
@@ -2101,6 +2129,13 @@ class SenderQuerySet(models.QuerySet):
         with transaction.atomic():
             free = list(due_later.select_for_update(skip_locked=True).values_list("pk", flat=True))
             return Sender.objects.filter(pk__in=free).update(next_due_at=now)
+
+    def with_submittable_work(self) -> SenderQuerySet:
+        """Each sender with `has_work`: whether any of its invitations is submittable (an
+        EXISTS each, which stops at the first it finds)."""
+        return self.annotate(
+            has_work=models.Exists(ConnectionRequest.objects.submittable().filter(sender=models.OuterRef("pk")))
+        )
 
 
 class Sender(models.Model):

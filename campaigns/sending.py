@@ -52,30 +52,6 @@ class TeamTotal:
     weekly_limit: int
 
 
-def team_budget_used(senders: list[Sender], now: dt.datetime) -> TeamTotal:
-    """The working senders' submissions in one query: today as each sender's cap counts it
-    (from midnight in its own time zone), and over the rolling last 7 days."""
-    if not senders:
-        return TeamTotal(0, 0, 0, 0, 0)
-    today = functools.reduce(operator.or_, (
-        Q(sender_id=sender.pk, submitted_at__gte=pacing.local_day_start(now, zoneinfo.ZoneInfo(sender.time_zone)))
-        for sender in senders
-    ))
-    values = (
-        ConnectionRequest.objects.spending_budget()
-        # Bounded by the week (every sender's today lies inside it): an index range, not every row.
-        .filter(sender_id__in=[sender.pk for sender in senders], submitted_at__gt=now - pacing.WEEK)
-        .aggregate(
-            today=Count("id", filter=today),
-            week=Count("id", filter=Q(submitted_at__gt=now - pacing.WEEK)),
-        )
-    )
-    return TeamTotal(
-        len(senders), values["today"], values["week"],
-        sum(sender.daily_limit for sender in senders), sum(sender.weekly_limit for sender in senders),
-    )
-
-
 def actions_last_hour(account: Sender, now: dt.datetime) -> int:
     """The sender's LinkedIn actions submitted in the last hour (OutX's ~50 an hour): its
     invitations, follow-up messages, profile look-ups and searches. Every call under
@@ -343,3 +319,103 @@ def resume_account_if_due(account: Sender, client: outx.OutxClient, now: dt.date
             return Sender.objects.get(pk=account.pk)
         account.set_state(Sender.State.ACTIVE, "The OutX extension is online again; sending resumes.")
     return Sender.objects.get(pk=account.pk)
+
+
+# Many senders at once (Home's cards): the rules above (budget_used, actions_last_hour,
+# submission_decision), read for every sender in a fixed number of queries whatever their
+# number, each over index ranges: a week's submissions, an hour's actions.
+
+
+def budgets_used(senders: list[Sender], now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """`budget_used` of each sender, {sender id: (today, last 7 days)}, in one query over the
+    week's submissions of these senders (every sender's today lies inside the week)."""
+    if not senders:
+        return {}
+    by_day_start: dict[dt.datetime, list[int]] = {}
+    for sender in senders:
+        by_day_start.setdefault(pacing.local_day_start(now, zoneinfo.ZoneInfo(sender.time_zone)), []).append(sender.pk)
+    today = functools.reduce(operator.or_, (
+        Q(sender_id__in=pks, submitted_at__gte=start) for start, pks in by_day_start.items()
+    ))
+    rows = (
+        ConnectionRequest.objects.spending_budget()
+        .filter(sender_id__in=[sender.pk for sender in senders], submitted_at__gt=now - pacing.WEEK)
+        .values("sender_id")
+        .annotate(today=Count("id", filter=today), week=Count("id"))
+        .order_by()
+    )
+    used = {row["sender_id"]: (row["today"], row["week"]) for row in rows}
+    return {sender.pk: used.get(sender.pk, (0, 0)) for sender in senders}
+
+
+def actions_of_senders_with_work(senders: list[Sender], now: dt.datetime) -> dict[int, int]:
+    """`actions_last_hour` of each of these senders that has an invitation to submit
+    (Sender.has_work), {sender id: actions}; the others are absent. One query: per sender, an
+    EXISTS and the last hour's ranges, as read_budget reads them."""
+    if not senders:
+        return {}
+    since = now - HOUR
+    sender = OuterRef("pk")
+    reads = [
+        model.objects.filter(sender=sender, submitted_at__gt=since).exclude(state=TaskState.FAILED)
+        for model in (ProfileLookup, ProfileSearch)
+    ]
+    invitations = ConnectionRequest.objects.spending_budget().filter(sender=sender, submitted_at__gt=since)
+    rows = (
+        Sender.objects.filter(pk__in=[account.pk for account in senders])
+        .with_submittable_work()
+        .annotate(
+            n_invitations=count_of(invitations),
+            # The follow-up's request is read one level further in: its sender is this row's.
+            n_messages=count_of(messages_since(OuterRef(sender), since)),
+            n_lookups=count_of(reads[0]),
+            n_searches=count_of(reads[1]),
+        )
+        .values_list("pk", "has_work", "n_invitations", "n_messages", "n_lookups", "n_searches")
+    )
+    return {pk: sum(counts) for pk, has_work, *counts in rows if has_work}
+
+
+def submission_decisions(
+    senders: list[Sender], now: dt.datetime, used: dict[int, tuple[int, int]], actions: dict[int, int]
+) -> dict[int, pacing.Decision]:
+    """`submission_decision` of each sender, from its `budgets_used` and its actions in the
+    last hour: one more query when any has reached its weekly cap, for when the window frees
+    a place for each such sender."""
+    at_cap = {
+        sender.pk: used[sender.pk][1] - sender.weekly_limit
+        for sender in senders if used[sender.pk][1] >= sender.weekly_limit > 0
+    }
+    week_frees_at: dict[int, dt.datetime] = {}
+    if at_cap:
+        # The week's submissions of those senders, oldest first: a weekly cap's rows each.
+        counted: dict[int, list[dt.datetime]] = {}
+        rows = (
+            ConnectionRequest.objects.spending_budget()
+            .filter(sender_id__in=list(at_cap), submitted_at__gt=now - pacing.WEEK)
+            .order_by("sender_id", "submitted_at")
+            .values_list("sender_id", "submitted_at")
+        )
+        for pk, submitted_at in rows:
+            counted.setdefault(pk, []).append(submitted_at)
+        for pk, place in at_cap.items():
+            times = counted.get(pk, [])
+            if place < len(times):  # else a row left the window meanwhile: pacing then guesses
+                week_frees_at[pk] = times[place] + pacing.WEEK
+    return {
+        sender.pk: pacing.submission_decision(
+            sender, now, sent_today=used[sender.pk][0], sent_this_week=used[sender.pk][1],
+            week_frees_at=week_frees_at.get(sender.pk), actions_last_hour=actions[sender.pk],
+        )
+        for sender in senders
+    }
+
+
+def team_total(senders: list[Sender], used: dict[int, tuple[int, int]]) -> TeamTotal:
+    """The working senders' total against their caps: today as each sender's cap counts it (from
+    midnight in its own time zone), and over the rolling last 7 days, from their `budgets_used`
+    (`used` holds every one): no query."""
+    return TeamTotal(
+        len(senders), sum(used[sender.pk][0] for sender in senders), sum(used[sender.pk][1] for sender in senders),
+        sum(sender.daily_limit for sender in senders), sum(sender.weekly_limit for sender in senders),
+    )

@@ -2,7 +2,7 @@
 its next invitation waits), the team's total, the 30-day chart and the current campaigns.
 
 Everyone sees the team's figures; the cards are the senders one may launch on. The page costs
-a fixed number of queries plus a few per card (see `sender_card`), never more with more rows.
+a fixed number of queries whatever the number of senders and of rows (see `sender_cards`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from people.timezones import shown_zone
 
 from ..charts import chart_width, daily_bars
 from ..models import Campaign, ConnectionRequest, RequestTally, Sender
-from ..sending import budget_used, submission_decision, team_budget_used, waiting_reason
+from ..sending import (
+    actions_of_senders_with_work, budgets_used, submission_decisions, team_total, waiting_reason,
+)
 
 HOME_CAMPAIGNS = 20
 CHART_DAYS = 30
@@ -39,29 +41,36 @@ class SenderCard:
     stale_count: int
 
 
-def sender_card(sender: Sender, now: dt.datetime) -> SenderCard:
-    """One sender's card, by the rules the worker follows: "may go out now" only when it has
+def sender_cards(senders: list[Sender], now: dt.datetime, used: dict[int, tuple[int, int]]) -> list[SenderCard]:
+    """The senders' cards, by the rules the worker follows: "may go out now" only when it has
     an invitation the worker would submit (`submittable`, so never one of a paused campaign)
-    and pacing allows it. Costs 4 queries (budget 2, queued work 1, stale 1), and 1 more
-    when it has nothing to send (what holds its queue up), or 2 or 3 when it has (its last
-    hour's actions, and the weekly window when its cap is reached)."""
-    used = sent_today, sent_this_week = budget_used(sender, now)
-    may_send_now, waiting = False, NOTHING_QUEUED
+    and pacing allows it. `used`: their `budgets_used`. A fixed number of queries whatever the
+    number of senders: their queued tallies and their stale counts, one query each; then, for
+    those with invitations queued in active campaigns, whether one is submittable and their
+    last hour's actions (one query), and when the weekly window frees a place for those at
+    their cap (one)."""
+    if not senders:
+        return []
+    queued = RequestTally.objects.queued_by_sender(sender.pk for sender in senders)
+    stale = ConnectionRequest.objects.stale_counts(senders, now)
     # The tallies first: a queue held in paused campaigns is not walked to find nothing.
-    has_queued = RequestTally.objects.queued_in_active_campaigns(sender) and (
-        ConnectionRequest.objects.submittable().filter(sender=sender).exists()
-    )
-    if has_queued:
-        decision = submission_decision(sender, now, used)
-        may_send_now, waiting = decision.allowed, waiting_reason(sender, decision)
-    else:
-        if count := RequestTally.objects.held_by_campaign(sender):
+    actions = actions_of_senders_with_work([sender for sender in senders if queued.get(sender.pk, (False, 0))[0]], now)
+    decisions = submission_decisions([sender for sender in senders if sender.pk in actions], now, used, actions)
+    cards = []
+    for sender in senders:
+        may_send_now, waiting = False, NOTHING_QUEUED
+        if decision := decisions.get(sender.pk):
+            may_send_now, waiting = decision.allowed, waiting_reason(sender, decision)
+        elif count := queued.get(sender.pk, (False, 0))[1]:
             waiting = (
                 f"Nothing to send now: {count} queued invitation{'s' if count != 1 else ''} "
                 f"{'waits' if count == 1 else 'wait'} in campaigns that do not send now (paused, draft or archived)."
             )
-    stale_count = ConnectionRequest.objects.stale(sender, now).filter(sender=sender).count()
-    return SenderCard(sender, sent_today, sent_this_week, has_queued, may_send_now, waiting, stale_count)
+        sent_today, sent_this_week = used[sender.pk]
+        cards.append(SenderCard(
+            sender, sent_today, sent_this_week, sender.pk in decisions, may_send_now, waiting, stale.get(sender.pk, 0)
+        ))
+    return cards
 
 
 @require_GET
@@ -80,9 +89,10 @@ def home(request: HttpRequest) -> TemplateResponse:
         .order_by("-created_at", "-id")[: HOME_CAMPAIGNS + 1]
     )
 
+    used = budgets_used(working, now)  # one query for the team's total and every card
     context = {
-        "cards": [sender_card(sender, now) for sender in working if sender.usable],
-        "team": team_budget_used(working, now),
+        "cards": sender_cards([sender for sender in working if sender.usable], now, used),
+        "team": team_total(working, used),
         "campaigns": campaigns[:HOME_CAMPAIGNS],
         "more_campaigns": len(campaigns) > HOME_CAMPAIGNS,
         "bars": invitations_per_day(shown_zone(), now),
