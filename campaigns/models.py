@@ -1136,12 +1136,14 @@ class QueuedNotes:
     many stop the launch, the first of them, the longest note — asked of the database.
 
     Each note's length is computed in SQL from the prospect's stored name lengths (see
-    TemplateShape: exact, trimming included), so a few queries answer however long the queue
-    is; only the notes shown are rendered, by RenderedNote, exactly as they will be sent.
+    TemplateShape: exact, trimming included). One query reads those lengths, a few numbers per
+    request, and the counts, the longest note and the notes with a problem are found among
+    them; only the notes shown are read in full and rendered, by RenderedNote, exactly as they
+    will be sent.
 
-    With a `window`, only the first `window` requests in the queue's order are measured (read
-    through request_campaign_state_id_idx), so the cost is the same for any queue; `partial`
-    then says whether more are queued than were measured.
+    With a `window`, only the first `window` requests in the queue's order are measured, so the
+    cost is the same for any queue; `partial` then says whether more are queued than were
+    measured.
     """
 
     # The note preview measures this many queued notes at most, at every keystroke.
@@ -1151,70 +1153,110 @@ class QueuedNotes:
         self.template = template
         self.window = window
         self.queue = requests
-        if window is not None:
-            requests = requests.model.objects.filter(pk__in=requests.order_by("id").values("pk")[:window])
-        # `note_length` is null where the note cannot be rendered (a variable without value).
-        self.requests = requests.annotate(note_length=note_length_expression(template_shape(template)))
-        cannot_render = Q(note_length__isnull=True)
-        over_limit = Q(note_length__gt=NOTE_MAX_LENGTH)
-        awaiting_lookup = Q(prospect__profile_urn__isnull=True, prospect__lookup_error="")
-        self.with_problem = cannot_render | over_limit
-        # RenderedNote.blocks_launch in SQL.
-        self.blocking_launch = (cannot_render & ~awaiting_lookup) | over_limit
+        # Null where the note cannot be rendered (a variable without value).
+        self.note_length = note_length_expression(template_shape(template))
+
+    @cached_property
+    def measured_rows(self) -> list[tuple[int, int | None, bool]]:
+        """(id, note length or None, whether the prospect awaits its look-up) of the requests
+        measured, in the queue's order, and of one more if the queue is longer than the window.
+        One query, reading `window` + 1 requests through request_campaign_state_id_idx and
+        their prospects by primary key."""
+        rows = self.measure()
+        unknown = [prospect_id for *_, prospect_id, known in rows if not known]
+        if unknown:  # rows written around the ORM: their lengths are computed once
+            Prospect.objects.filter(pk__in=unknown).fill_note_lengths()
+            rows = self.measure()
+        return [(pk, length, awaiting) for pk, length, awaiting, *_ in rows]
+
+    def measure(self) -> list[tuple]:
+        from django.db.models.functions import Coalesce
+
+        requests = self.queue
+        if self.window is not None:
+            # Up to the id of the first request after the window (every id if there is none),
+            # not a LIMIT: PostgreSQL, which guesses a campaign's queue from the campaign's and
+            # the state's shares apart, would join the whole queue to its prospects before
+            # sorting it; an id range in request_campaign_state_id_idx reads the window alone.
+            after = self.queue.order_by("id").values("pk")[self.window : self.window + 1]
+            no_bound = models.Value(2**63 - 1, output_field=models.BigIntegerField())
+            requests = requests.filter(pk__lte=Coalesce(models.Subquery(after), no_bound))
+        known = Q()
+        for length_field in NOTE_LENGTH_FIELDS.values():
+            known &= Q(**{f"prospect__{length_field}__isnull": False})
+        boolean = models.BooleanField()
+        rows = requests.order_by("id").values_list(
+            "pk",
+            self.note_length,
+            models.ExpressionWrapper(Q(prospect__profile_urn__isnull=True, prospect__lookup_error=""), boolean),
+            "prospect_id",
+            models.ExpressionWrapper(known, boolean),
+        )
+        return list(rows)
+
+    @property
+    def measured(self) -> list[tuple[int, int | None, bool]]:
+        return self.measured_rows[: self.window]
+
+    @property
+    def partial(self) -> bool:
+        """More are queued than the window measured: the counts and the longest note are of
+        the first `window`."""
+        return self.window is not None and len(self.measured_rows) > self.window
+
+    @cached_property
+    def requests(self) -> models.QuerySet:
+        """The requests measured, each with its `note_length` in SQL."""
+        requests = self.queue
+        if self.partial:
+            requests = requests.filter(pk__lte=self.measured[-1][0])
+        return requests.annotate(note_length=self.note_length)
+
+    # Each of the two takes what `measured` holds of a note, so either can pick notes (`first`).
+
+    @staticmethod
+    def has_problem(length: int | None, awaiting_lookup: bool) -> bool:
+        return length is None or length > NOTE_MAX_LENGTH
+
+    @staticmethod
+    def blocks_launch(length: int | None, awaiting_lookup: bool) -> bool:
+        """RenderedNote.blocks_launch from the note's length."""
+        return (length is None and not awaiting_lookup) or (length is not None and length > NOTE_MAX_LENGTH)
 
     @cached_property
     def counts(self) -> dict[str, int]:
-        """{"queued": …, "problems": …, "blocking": …}, in one query when every prospect's
-        note lengths are known (they are, unless rows were written around the ORM)."""
-        counts = self.count()
-        if counts.pop("unknown_lengths"):
-            Prospect.objects.filter(pk__in=self.requests.values("prospect_id")).fill_note_lengths()
-            counts = self.count()
-            counts.pop("unknown_lengths")
-        return counts
-
-    @cached_property
-    def partial(self) -> bool:
-        """More are queued than the window measured: the counts and the longest note are of
-        the first `window` (one more query, reading at most `window` + 1 index entries)."""
-        if self.window is None:
-            return False
-        return self.queue.order_by().values("pk")[: self.window + 1].count() > self.window
-
-    def count(self) -> dict[str, int]:
-        unknown_lengths = Q()
-        for length_field in NOTE_LENGTH_FIELDS.values():
-            unknown_lengths |= Q(**{f"prospect__{length_field}__isnull": True})
-        return self.requests.aggregate(
-            queued=models.Count("id"),
-            problems=models.Count("id", filter=self.with_problem),
-            blocking=models.Count("id", filter=self.blocking_launch),
-            unknown_lengths=models.Count("id", filter=unknown_lengths),
-        )
-
-    # Each reads `counts` first: it skips the query when there is nothing to find, and the
-    # prospects' lengths are known by then.
+        """{"queued": …, "problems": …, "blocking": …}."""
+        return {
+            "queued": len(self.measured),
+            "problems": sum(self.has_problem(length, awaiting) for _, length, awaiting in self.measured),
+            "blocking": sum(self.blocks_launch(length, awaiting) for _, length, awaiting in self.measured),
+        }
 
     def first_with_problem(self, limit: int) -> list[RenderedNote]:
         """The first `limit` notes with a problem, in the queue's order."""
-        return self.rendered(self.requests.filter(self.with_problem), limit) if self.counts["problems"] else []
+        return self.first(self.has_problem, limit)
 
     def first_blocking(self, limit: int) -> list[RenderedNote]:
         """The first `limit` notes that stop the launch, in the queue's order."""
-        return self.rendered(self.requests.filter(self.blocking_launch), limit) if self.counts["blocking"] else []
+        return self.first(self.blocks_launch, limit)
+
+    def first(self, test: Callable[[int | None, bool], bool], limit: int) -> list[RenderedNote]:
+        return self.rendered([pk for pk, length, awaiting in self.measured if test(length, awaiting)][:limit])
 
     def longest(self) -> RenderedNote | None:
         """The longest note that renders (the first in the queue's order among equals)."""
-        if not self.counts["queued"]:
+        rendered = [(pk, length) for pk, length, _ in self.measured if length]
+        if not rendered:
             return None
-        notes = self.rendered(self.requests.filter(note_length__gt=0).order_by("-note_length", "id"), 1)
+        notes = self.rendered([max(rendered, key=lambda note: note[1])[0]])
         return notes[0] if notes else None
 
-    def rendered(self, requests: models.QuerySet, limit: int) -> list[RenderedNote]:
-        requests = requests.select_related("prospect")
-        if not requests.query.order_by:
-            requests = requests.order_by("id")
-        return [RenderedNote.of(self.template, request) for request in requests[:limit]]
+    def rendered(self, pks: list[int]) -> list[RenderedNote]:
+        """These requests' notes, in the queue's order: one query, none for no request."""
+        if not pks:
+            return []
+        requests = self.queue.model.objects.filter(pk__in=pks).select_related("prospect").order_by("id")
+        return [RenderedNote.of(self.template, request) for request in requests]
 
 
 def note_length_expression(shape: TemplateShape, prospect: str = "prospect__") -> models.Expression:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from campaigns.forms.campaigns import CampaignForm
-from campaigns.models import Campaign, ConnectionRequest, Prospect, Sender
+from campaigns.models import Campaign, ConnectionRequest, Prospect, QueuedNotes, Sender
 from campaigns.notes import (
     NOTE_MAX_LENGTH,
     NoteTemplateError,
@@ -25,6 +25,7 @@ from campaigns.notes import (
     template_shape,
 )
 from campaigns.views.notes import PROBLEMS_SHOWN, NotePreview
+from tests.costs import analyze, measured, slack
 
 pytestmark = pytest.mark.django_db
 
@@ -421,3 +422,57 @@ def test_measuring_the_variants_too_does_not_grow_with_the_queue(client, owner):
 
     queries(small)  # the first request creates the session and the account
     assert queries(small) == queries(large)
+
+
+# --- A keystroke reads the window, however long the queue (tests/costs.py) ---------------------
+
+# Work at 10,000 queued may exceed the work at a queue one longer than the window by this
+# factor, and `slack()` more besides.
+WORK_FACTOR = 1.5
+
+
+def fill_queue(campaign, count: int, tag: str) -> None:
+    """`count` queued invitations, written in bulk as an import leaves them; every third
+    prospect without a company, so the template below has notes with a problem to list."""
+    prospects = Prospect.objects.bulk_create(
+        (Prospect(profile_urn=f"urn:li:fsd_profile:ACoAACostQ{tag}{i}", first_name=f"Pat{i}",
+                  company="" if i % 3 == 0 else "Acme", title="CTO") for i in range(count)),
+        batch_size=2000,
+    )
+    ConnectionRequest.objects.bulk_create(
+        (ConnectionRequest(sender=Sender.get(), campaign=campaign, prospect=p) for p in prospects), batch_size=2000
+    )
+
+
+def keystroke_cost(client, campaign):
+    """One keystroke of the editor: the preview of a template with a variable that some
+    prospects lack, and a variant's measure for its counter."""
+    params = {"note_template": "Hi {first_name} at {company}, {title|}", "note_template_b": "Hey {company|there}"}
+    with measured() as cost:
+        response = client.get(reverse("note_preview", args=[campaign.pk]), params, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        assert "Notes with a problem" in response.content.decode()
+    return cost
+
+
+def test_a_keystroke_costs_the_same_at_10_and_at_10000_queued(client, owner):
+    """The same queries at every size, and no more work at 10,000 than at one more than the
+    window: the queue past its first PREVIEW_WINDOW requests is never read (each measure would
+    read 9,000 requests more), on SQLite and on PostgreSQL."""
+    client.force_login(owner)
+    window = QueuedNotes.PREVIEW_WINDOW
+    sizes = {"10": 10, "window + 1": window + 1, "10,000": 10_000}
+    campaigns = {name: Campaign.objects.create(name=f"Queue of {name}", owner=owner) for name in sizes}
+    for name, count in sizes.items():
+        fill_queue(campaigns[name], count, name)
+    analyze()
+    for campaign in campaigns.values():
+        keystroke_cost(client, campaign)  # warm: the session, the team's zone
+
+    costs = {name: keystroke_cost(client, campaign) for name, campaign in campaigns.items()}
+
+    print({name: (cost.queries, cost.work) for name, cost in costs.items()})  # for the record
+    assert costs["10"].queries == costs["window + 1"].queries == costs["10,000"].queries, costs["10,000"].sql
+    assert costs["10,000"].work <= costs["window + 1"].work * WORK_FACTOR + slack(), (
+        costs["window + 1"].work, costs["10,000"].work, costs["10,000"].costliest()
+    )
