@@ -245,11 +245,11 @@ def claim_next(kind: Kind, sender: Sender, clock: Clock, summary: TickSummary, b
         account, item = kind.pick(sender, now, summary, budget)
         while item is not None:
             try:
-                with transaction.atomic():
-                    claimed = item.move_to(
-                        TaskState.SUBMITTING, kind.says("submitting to OutX."), only_if=kind.claim_condition(item, account),
-                        submitted_at=now, claimed_by=claim_tag(), claimed_at=now, attempts=item.attempts + 1,
-                    )
+                # move_to's own atomic block is the savepoint a refused claim rolls back to.
+                claimed = item.move_to(
+                    TaskState.SUBMITTING, kind.says("submitting to OutX."), only_if=kind.claim_condition(item, account),
+                    submitted_at=now, claimed_by=claim_tag(), claimed_at=now, attempts=item.attempts + 1,
+                )
             except IntegrityError:
                 kind.refuse_duplicate(item, summary)
             else:
@@ -321,12 +321,21 @@ def submit(kind: Kind, claim: Claim, client: outx.OutxClient, clock: Clock, summ
         space_from(kind, claim, answered_at)
         return record_refusal(kind, claim.sender, item, error, answered_at, summary)
     answered_at = clock()
-    space_from(kind, claim, answered_at)
-    moved = item.move_to(
-        TaskState.PENDING, f"{kind.label}: OutX created the task; waiting for the extension to perform it.",
-        outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(answered_at, behind_stalled=claim.behind_stalled),
-        last_error="", claimed_by="", claimed_at=None,
-    )
+    failed = None
+    # The spacing counted from the answer and the task commit together: one commit, not two.
+    with transaction.atomic():
+        space_from(kind, claim, answered_at)
+        try:
+            # Its own atomic block: should the move fail, only the move is undone.
+            moved = item.move_to(
+                TaskState.PENDING, f"{kind.label}: OutX created the task; waiting for the extension to perform it.",
+                outx_task_id=created.task_id, next_poll_at=pacing.first_poll_at(answered_at, behind_stalled=claim.behind_stalled),
+                last_error="", claimed_by="", claimed_at=None,
+            )
+        except Exception as error:
+            failed = error
+    if failed is not None:
+        raise failed
     if moved:
         setattr(summary, kind.created_count, getattr(summary, kind.created_count) + 1)
     else:

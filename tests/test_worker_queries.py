@@ -59,9 +59,10 @@ def statements(captured: CaptureQueriesContext) -> list[str]:
     return [query["sql"] for query in captured.captured_queries if not query["sql"].startswith(TRANSACTION_CONTROL)]
 
 
-def submit(sender: Sender, client: OutxClient, n: int) -> list[str]:
+def submit(sender: Sender, client: OutxClient, n: int, *, control: bool = False) -> list[str]:
     """The statements of one pass's submissions of `n` invitations, with its one budget reading,
-    the pass holding the sender's turn as a worker's pass does."""
+    the pass holding the sender's turn as a worker's pass does. `control`: every statement,
+    BEGIN, COMMIT and savepoints too."""
     now = timezone.now()
     summary = TickSummary()
     Sender.objects.filter(pk=sender.pk).update(worked_by="", worked_until=None)
@@ -69,7 +70,7 @@ def submit(sender: Sender, client: OutxClient, n: int) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         lifecycle.submit_due(INVITATIONS, sender, client, lambda: now, summary, limit=n)
     assert summary.submitted == n, summary.line()
-    return statements(captured)
+    return [query["sql"] for query in captured.captured_queries] if control else statements(captured)
 
 
 def poll(sender: Sender, client: OutxClient, n: int) -> list[str]:
@@ -93,6 +94,28 @@ def test_a_submission_costs_at_most_8_queries_whatever_the_queue(pacing_off, mak
     # The pass's one budget reading comes once, whatever it submits.
     assert len(one) <= 9
     assert sum("COUNT(" in sql for sql in three) == 1
+
+
+def test_a_submission_commits_twice_and_takes_one_savepoint_per_move(pacing_off, make_campaign, client):
+    """Round trips beyond the statements: the claim commits before the POST and the answer
+    (the task and the spacing counted from it) commits once; each move is its own savepoint."""
+    queue(make_campaign(), pacing_off, 10)
+    one, three = submit(pacing_off, client, 1, control=True), submit(pacing_off, client, 3, control=True)
+
+    def per_submission(prefix: str) -> float:
+        return (sum(sql.startswith(prefix) for sql in three) - sum(sql.startswith(prefix) for sql in one)) / 2
+
+    assert per_submission("COMMIT") == 2
+    assert per_submission("SAVEPOINT") == 2
+    # No write commits on its own (autocommit): each is inside one of those transactions.
+    open_transaction = False
+    for sql in three:
+        if sql.startswith("BEGIN"):
+            open_transaction = True
+        elif sql.startswith(("COMMIT", "ROLLBACK")):
+            open_transaction = False
+        elif sql.startswith(("UPDATE", "INSERT", "DELETE")):
+            assert open_transaction, sql
 
 
 @pytest.mark.parametrize("queued", [10, 10_000])
@@ -140,3 +163,50 @@ def test_campaigns_take_turns_with_pacing_off(pacing_off, make_campaign, client)
     summary = run_tick(now=now, client=client, max_submissions=9, max_polls=0)
     sent = [first.requests.exclude(state="queued").count(), second.requests.exclude(state="queued").count()]
     assert sent == [10, 10]
+
+
+@pytest.mark.parametrize("url", ["", "https://www.linkedin.com/in/prospect-one"])
+@pytest.mark.parametrize("company", ["", "Acme"])
+def test_the_claims_condition_compiled_once_agrees_with_the_rules_it_is_made_of(pacing_off, make_campaign, url, company):
+    """The claim's check (do-not-contact, the sender's connections) is compiled once per shape
+    and run with each prospect's values: for every shape it blocks exactly whom
+    `entry_blocking` and `SenderConnection.objects.of_prospect_first` name."""
+    from campaigns.donotcontact import company_key, entry_blocking
+    from campaigns.invitations import may_invite
+    from campaigns.models import DoNotContact, SenderConnection
+
+    queue(make_campaign(), pacing_off, 2)
+    request, other = ConnectionRequest.objects.select_related("prospect").order_by("pk")
+    Prospect.objects.filter(pk=request.prospect_id).update(profile_url=url or None, company=company)
+    request.prospect.refresh_from_db()
+    prospect = request.prospect
+
+    def blocked() -> bool:
+        condition = may_invite(pacing_off.pk, prospect.profile_urn or "", prospect.profile_url or "", company_key(prospect.company))
+        return not ConnectionRequest.objects.filter(condition, pk=request.pk).exists()
+
+    def by_the_rules() -> bool:
+        return entry_blocking(prospect) is not None or SenderConnection.objects.of_prospect_first(pacing_off, prospect) is not None
+
+    assert not blocked() and not by_the_rules()
+    # Someone else's entry or connection blocks nobody here.
+    DoNotContact.objects.create(kind="profile", value="x", profile_urn=other.prospect.profile_urn)
+    SenderConnection.objects.create(sender=pacing_off, profile_urn=other.prospect.profile_urn)
+    assert not blocked() and not by_the_rules()
+    entries = [{"kind": "profile", "profile_urn": prospect.profile_urn}]
+    if url:
+        entries.append({"kind": "profile", "profile_url": url})
+    if company:
+        entries.append({"kind": "company", "company_key": company_key(company)})
+    for fields in entries:
+        entry = DoNotContact.objects.create(value="y", **fields)
+        assert blocked() and by_the_rules(), fields
+        entry.delete()
+    connections = [{"profile_urn": prospect.profile_urn}] + ([{"profile_url": url}] if url else [])
+    for fields in connections:
+        connection_row = SenderConnection.objects.create(sender=pacing_off, **fields)
+        assert blocked() and by_the_rules(), fields
+        connection_row.delete()
+        # Another sender's connection does not stop this sender.
+        SenderConnection.objects.create(sender=Sender.objects.create(name="Other"), **fields)
+        assert not blocked() and not by_the_rules(), fields
