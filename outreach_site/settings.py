@@ -154,10 +154,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share one SQLite file. WAL lets readers run beside a
     # writer; IMMEDIATE takes the write lock when a transaction starts, so two processes
     # claiming the same row queue up instead of both reading it (SQLite's select_for_update).
+    # synchronous=FULL: a commit is on disk before it returns. With NORMAL a power cut could
+    # undo a claim committed before its POST to OutX, and the invitation would go out twice.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
