@@ -147,6 +147,11 @@ def blocking_sql(connection, has_urn: bool, has_url: bool, has_company: bool) ->
             continue  # nothing to match by: it blocks nobody
         parts.append(f"NOT EXISTS ({sql})")
         params.extend(values)
+    # Each stand-in must reach the SQL as itself: were a rule to transform it (a pattern, a
+    # case fold), may_invite would compare the prospect with nothing and block nobody.
+    for stand_in, given in ((URN, has_urn), (URL, has_url), (COMPANY, has_company), (SENDER, has_urn or has_url)):
+        if given and stand_in not in params:
+            raise RuntimeError(f"The claim's do-not-contact condition lost its {stand_in!r} value.")
     return " AND ".join(parts), tuple(params)
 
 
