@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test bench screenshots chromium clean
+.PHONY: run test bench hey screenshots chromium clean
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
@@ -24,8 +24,19 @@ test: $(VENV)/.installed-test chromium
 BENCH ?=
 SIZES ?= 1000,100000
 BIG ?= 0
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test hey
 	BENCH_SIZES=$(SIZES) BIG=$(BIG) $(PY) -m bench.run $(BENCH)
+
+# The load generator of the page figures (Debian's hey): a Python client would share the two
+# cores with the server it measures. Without it bench/load.py falls back to Python threads.
+hey:
+	@if ! command -v hey >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y hey; \
+		else \
+			echo "*** hey is missing (sudo apt-get install hey): the page figures will use Python threads." >&2; \
+		fi; \
+	fi
 
 # The README's screenshots, taken by the browser test of a user's day.
 screenshots: $(VENV)/.installed-test chromium
