@@ -44,6 +44,17 @@ def analyze() -> None:
             cursor.execute("ANALYZE")
 
 
+def vacuum_analyze() -> None:
+    """`analyze()`, and on PostgreSQL the visibility map too, as autovacuum leaves a table:
+    without it the planner may read a whole range where an index-only scan reads a window.
+    VACUUM runs outside a transaction only: for a test marked django_db(transaction=True)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    else:
+        analyze()
+
+
 # What a page may read beyond the same page at 10 rows, whatever the table's size: a page of
 # 50 rows with their joins, and counts capped at 100. SQLite instructions, PostgreSQL rows.
 def slack() -> int:
