@@ -25,7 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
-from django.db.models.functions import Greatest, RowNumber
+from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -1188,8 +1188,6 @@ class QueuedNotes:
         return [(pk, length, awaiting) for pk, length, awaiting, *_ in rows]
 
     def measure(self) -> list[tuple]:
-        from django.db.models.functions import Coalesce
-
         requests = self.queue
         if self.window is not None:
             # Up to the id of the first request after the window (every id if there is none),

@@ -33,12 +33,7 @@ logger = logging.getLogger(__name__)
 
 def budget_used(account: Sender, now: dt.datetime) -> tuple[int, int]:
     """The sender's submissions since midnight in its time zone, and in the rolling last 7 days."""
-    spending = ConnectionRequest.objects.spending_budget().filter(sender=account)
-    today_start = pacing.local_day_start(now, zoneinfo.ZoneInfo(account.time_zone))
-    return (
-        spending.filter(submitted_at__gte=today_start).count(),
-        spending.filter(submitted_at__gt=now - pacing.WEEK).count(),
-    )
+    return budgets_used([account], now)[account.pk]
 
 
 @dataclass(frozen=True)
@@ -327,8 +322,9 @@ def resume_account_if_due(account: Sender, client: outx.OutxClient, now: dt.date
 
 
 def budgets_used(senders: list[Sender], now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """`budget_used` of each sender, {sender id: (today, last 7 days)}, in one query over the
-    week's submissions of these senders (every sender's today lies inside the week)."""
+    """Each sender's submissions since midnight in its own time zone, and in the rolling last 7
+    days, {sender id: (today, week)}, in one query over the week's submissions of these senders
+    (every sender's today lies inside the week)."""
     if not senders:
         return {}
     by_day_start: dict[dt.datetime, list[int]] = {}
