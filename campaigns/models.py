@@ -1672,7 +1672,9 @@ class ConnectionRequest(OutxTask):
             models.Index(fields=["state", "next_poll_at"], name="request_state_poll_idx"),
             # A sender's pass and its budget read only its own rows, whatever the team's size.
             models.Index(fields=["sender", "state", "next_poll_at"], name="request_sender_state_idx"),
-            models.Index(fields=["sender", "submitted_at"], name="request_sender_submitted_idx"),
+            # With the state (PostgreSQL), Home's budgets count a week of every sender from the
+            # index alone (budgets_used counts sender_id for it: COUNT(id) would read the rows).
+            models.Index(fields=["sender", "submitted_at"], include=["state"], name="request_sender_submitted_idx"),
             # A sender's queue per campaign in the queue's order: the worker's next invitation.
             models.Index(fields=["sender", "state", "campaign", "created_at", "id"], name="request_sender_queue_idx"),
             # A sender's oldest pending invitation: the one its polls stand on (lifecycle.poll_due).

@@ -337,7 +337,8 @@ def budgets_used(senders: list[Sender], now: dt.datetime) -> dict[int, tuple[int
         ConnectionRequest.objects.spending_budget()
         .filter(sender_id__in=[sender.pk for sender in senders], submitted_at__gt=now - pacing.WEEK)
         .values("sender_id")
-        .annotate(today=Count("id", filter=today), week=Count("id"))
+        # sender_id, not id: with the state, it is all request_sender_submitted_idx holds.
+        .annotate(today=Count("sender_id", filter=today), week=Count("sender_id"))
         .order_by()
     )
     used = {row["sender_id"]: (row["today"], row["week"]) for row in rows}
