@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.dateformat import format as format_date
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
 CHART_HEIGHT = 120
 BAR_WIDTH = 16
 BAR_GAP = 4
@@ -33,6 +37,46 @@ def daily_bars(counts: dict[dt.date, int], last_day: dt.date, days: int = 30) ->
 
 def chart_width(days: int = 30) -> int:
     return days * (BAR_WIDTH + BAR_GAP) - BAR_GAP
+
+
+def daily_chart(bars: list[Bar]) -> SafeString:
+    """Home's chart of `daily_bars`, with its text equivalent: what it shows, and every day's
+    count in a table. Drawn here rather than by a template, where its few hundred nodes cost
+    a fifth of Home's time (issue 14)."""
+    width = chart_width(len(bars))
+    groups = format_html_join("\n", "{}", ((_bar_group(bar, index == 0, index == len(bars) - 1),) for index, bar in enumerate(bars)))
+    rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", ((format_date(bar.day, "D j M"), bar.count) for bar in bars))
+    return format_html(
+        '<figure class="chart">\n'
+        '<svg viewBox="0 -14 {width} 150" width="100%" role="img" aria-labelledby="chart-title chart-caption">\n'
+        '<title id="chart-title">Invitations submitted per day over the last {days} days</title>\n'
+        '<line class="chart-axis" x1="0" y1="{height}" x2="{width}" y2="{height}"></line>\n{groups}\n</svg>\n'
+        '<figcaption id="chart-caption" class="chart-caption">One bar per day, {first} to {last}; '
+        "each day's count is in the table below.</figcaption>\n"
+        '<details class="chart-table">\n<summary>Invitations per day, as a table</summary>\n<table class="table">\n'
+        '<thead><tr><th scope="col">Day</th><th scope="col">Invitations submitted</th></tr></thead>\n'
+        "<tbody>{rows}</tbody>\n</table>\n</details>\n</figure>",
+        width=width, days=len(bars), height=CHART_HEIGHT, groups=groups, rows=rows,
+        first=format_date(bars[0].day, "j M"), last=format_date(bars[-1].day, "j M"),
+    )
+
+
+def _bar_group(bar: Bar, first: bool, last: bool) -> SafeString:
+    """One day's bar, its count above it, and the day below it for the first, the last and the
+    first of each month."""
+    count = format_html('<text x="{}" y="{}" text-anchor="middle">{}</text>', bar.x + BAR_WIDTH // 2, bar.y - 3, bar.count) if bar.count else ""
+    if first:
+        label = format_html('<text class="chart-label" x="{}" y="134" text-anchor="start">{}</text>', bar.x, format_date(bar.day, "j M"))
+    elif last:
+        label = format_html('<text class="chart-label" x="{}" y="134" text-anchor="end">{}</text>', bar.x + BAR_WIDTH, format_date(bar.day, "j M"))
+    elif bar.day.day == 1:
+        label = format_html('<text class="chart-label" x="{}" y="134" text-anchor="middle">{}</text>', bar.x + BAR_WIDTH // 2, format_date(bar.day, "j M"))
+    else:
+        label = ""
+    return format_html(
+        '<g class="chart-bar"><rect x="{}" y="{}" width="{}" height="{}"><title>{}: {}</title></rect>{}{}</g>',
+        bar.x, bar.y, BAR_WIDTH, bar.height, format_date(bar.day, "D j M"), bar.count, count, label,
+    )
 
 
 @dataclass(frozen=True)
@@ -66,3 +110,26 @@ def progress_segments(counts: dict[str, int]) -> list[Segment]:
         segments.append(Segment(label, css_class, count, round(x, 2), round(width, 2)))
         x += width
     return segments
+
+
+def progress_bar(segments: list[Segment], accepted: int) -> SafeString:
+    """A campaign's stacked progress bar and its legend, `accepted` how many of the sent were
+    accepted (as the campaign page's Sent and Accepted tabs count them). Drawn here rather than
+    by a template: a list draws one per row, and the template's hundred-odd nodes cost a
+    millisecond a bar, half of the campaign list's time (issue 14)."""
+
+    def said(segment: Segment) -> str:
+        accepted_too = f" ({accepted} accepted)" if segment.css_class == "sent" and accepted else ""
+        return f"{segment.label} {segment.count}{accepted_too}"
+
+    rects = format_html_join(
+        "", '<rect class="progress-{}" x="{}" y="0" width="{}" height="4"><title>{}: {}</title></rect>',
+        ((s.css_class, s.x_percent, s.width_percent, s.label, s.count) for s in segments if s.count),
+    )
+    legend = format_html_join("", '<span class="legend-{}">{}</span>', ((s.css_class, said(s)) for s in segments))
+    return format_html(
+        '<svg class="progress" viewBox="0 0 100 4" preserveAspectRatio="none" role="img" aria-label="{}">'
+        '<rect class="progress-track" x="0" y="0" width="100" height="4"></rect>{}</svg>'
+        '<p class="progress-legend">{}</p>',
+        ", ".join(said(s) for s in segments), rects, legend,
+    )

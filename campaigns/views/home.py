@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from people.timezones import shown_zone
 
-from ..charts import chart_width, daily_bars
+from ..charts import daily_bars
 from ..models import Campaign, ConnectionRequest, RequestTally, Sender
 from ..sending import (
     actions_of_senders_with_work, budgets_used, submission_decisions, team_total, waiting_reason,
@@ -96,7 +96,6 @@ def home(request: HttpRequest) -> TemplateResponse:
         "campaigns": campaigns[:HOME_CAMPAIGNS],
         "more_campaigns": len(campaigns) > HOME_CAMPAIGNS,
         "bars": invitations_per_day(shown_zone(), now),
-        "chart_width": chart_width(CHART_DAYS),
         "chart_time_zone": timezone.get_current_timezone_name(),
     }
     return TemplateResponse(request, "campaigns/home.html", context)
