@@ -545,8 +545,7 @@ class Campaign(models.Model):
             self.check_senders_usable_by(user)
             if problems := self.launch_problems(resuming=action == "resume"):
                 return problems
-            self.spread_queued_over_senders()
-            self.refresh_queued_notes()  # a long queue by a task: nothing goes out until it ends
+            self.refresh_queue()  # a long queue by a task: nothing goes out until it ends
         self.move_to(target, f"{self.ACTIONS_DONE[action]} by {user.get_username()}")
         return []
 
@@ -562,28 +561,71 @@ class Campaign(models.Model):
         """Give each queued request without a sender of this campaign one, so that every sender
         ends up with as many of the campaign's requests as the others. A request keeps its
         sender once submitted (acceptance and the follow-up come from the account that
-        invited); only queued ones move, and only those whose sender left the campaign."""
-        sender_ids = list(self.senders.working().order_by("pk").values_list("pk", flat=True))
-        unplaced = self.requests.filter(state=RequestState.QUEUED).exclude(sender_id__in=sender_ids)
-        if not sender_ids:
-            unplaced.exclude(sender=None).update(sender=None)  # waits for a sender to be chosen
-            return
-        ids = list(unplaced.order_by("created_at", "id").values_list("pk", flat=True))
-        if not ids:
-            return
-        counts = dict.fromkeys(sender_ids, 0)
-        for row in self.requests.filter(sender_id__in=sender_ids).values("sender_id").annotate(n=models.Count("id")).order_by():
-            counts[row["sender_id"]] = row["n"]
-        placed: dict[int, list[int]] = {sender_id: [] for sender_id in sender_ids}
-        for request_id in ids:
-            sender_id = min(sender_ids, key=lambda pk: (counts[pk], pk))
-            counts[sender_id] += 1
-            placed[sender_id].append(request_id)
-        for sender_id, request_ids in placed.items():
-            for start in range(0, len(request_ids), 500):
-                ConnectionRequest.objects.filter(pk__in=request_ids[start:start + 500]).update(sender_id=sender_id)
-        if self.state == self.State.ACTIVE:
+        invited); only queued ones move, and only those whose sender left the campaign.
+        All at once, batch by batch in one transaction: for a queue short enough to place
+        within a request (`place_queue` and `refresh_queue` decide for any queue)."""
+        with transaction.atomic():
+            # A task placing a batch holds the campaign's row: it ends first, then this sees its work.
+            Campaign.objects.select_for_update().filter(pk=self.pk).exists()
+            sender_ids, counts = self.requests_per_working_sender()
+            after_id, placed = 0, 0
+            while (batch := self.place_queued_batch(self.requests.filter(pk__gt=after_id), sender_ids, counts)):
+                after_id, count = batch
+                placed += count
+                if count < self.NOTE_RENDER_BATCH:
+                    break
+        if placed and sender_ids and self.state == self.State.ACTIVE:
             Sender.objects.filter(pk__in=sender_ids).wake()
+
+    def place_queue(self) -> None:
+        """Place the queue over the campaign's senders after they changed (`Sender.retire`): at
+        once for a short queue; for a long one, by the task that re-renders the notes, which
+        places each batch as it goes (`continue_note_render`), the worker submitting none of
+        the campaign's requests until it ends. Call it in the transaction that changes the
+        senders, so that no queued request goes out from a sender that left meanwhile."""
+        queued = self.queued_count()
+        if queued <= self.NOTES_RENDERED_IN_REQUEST:
+            self.spread_queued_over_senders()
+        else:
+            self.start_note_render(queued)
+
+    def queued_count(self) -> int:
+        """How many of its requests are queued, from its tallies (a few rows, whatever the queue)."""
+        return sum(tally.n for tally in self.tallies.filter(state=RequestState.QUEUED))
+
+    def requests_per_working_sender(self) -> tuple[list[int], dict[int, int]]:
+        """Its working senders' ids in order, and how many of its requests (in any state) each
+        holds, read afresh from the tallies."""
+        sender_ids = list(self.senders.working().order_by("pk").values_list("pk", flat=True))
+        counts = dict.fromkeys(sender_ids, 0)
+        for tally in self.tallies.filter(sender_key__in=sender_ids).exclude(state__startswith=RequestTally.FOLLOWUP_PREFIX):
+            counts[tally.sender_key] += tally.n
+        return sender_ids, counts
+
+    def place_queued_batch(
+        self, requests: models.QuerySet, sender_ids: list[int], counts: dict[int, int]
+    ) -> tuple[int, int] | None:
+        """Give the first NOTE_RENDER_BATCH queued `requests` (in id order) whose sender is not
+        one of `sender_ids` the one with the fewest requests (`counts`, kept up to date), or no
+        sender when the campaign has none. Returns the last id placed and how many were, or
+        None when none was left."""
+        queued = requests.filter(state=RequestState.QUEUED)
+        unplaced = queued.exclude(sender_id__in=sender_ids) if sender_ids else queued.exclude(sender=None)
+        ids = list(unplaced.order_by("id").values_list("pk", flat=True)[: self.NOTE_RENDER_BATCH])
+        if not ids:
+            return None
+        placed: dict[int | None, list[int]] = {None: ids}  # with no sender, they wait for one
+        if sender_ids:
+            placed = {sender_id: [] for sender_id in sender_ids}
+            for request_id in ids:
+                sender_id = min(sender_ids, key=lambda pk: (counts[pk], pk))
+                counts[sender_id] += 1
+                placed[sender_id].append(request_id)
+        for sender_id, request_ids in placed.items():
+            if request_ids:
+                # Queued still: one the worker claimed meanwhile keeps the sender it went out from.
+                ConnectionRequest.objects.filter(pk__in=request_ids, state=RequestState.QUEUED).update(sender_id=sender_id)
+        return ids[-1], len(ids)
 
     def brake_counts(self, now: dt.datetime) -> tuple[int, int]:
         """(answered, accepted): invitations sent long enough ago to have been answered (the
@@ -670,7 +712,7 @@ class Campaign(models.Model):
             return problems  # with nobody queued, a resumed campaign still sends its follow-ups
         if self.is_rendering_notes:
             # The stored notes and their problems, read below, are not all current yet.
-            problems.append(f"{self.notes_render_progress}: launch once every note is rendered.")
+            problems.append(f"{self.notes_render_progress}: launch once the queue is updated.")
         if not self.request_counts.by_state[RequestState.QUEUED]:
             problems.append("Add prospects to the campaign first: nobody is queued.")
         # Each queued note's problem is stored when the note is rendered (render_queued_notes,
@@ -732,7 +774,7 @@ class Campaign(models.Model):
     def save_edited(self, senders: Iterable[Sender] | None = None) -> None:
         """Save the campaign as a person wrote it: its queued invitations move to the `senders`
         chosen (the submitted ones keep theirs) and its queued notes follow the templates
-        (`refresh_queued_notes`: at once for a short queue, else by a task)."""
+        (`refresh_queue`: at once for a short queue, else by a task)."""
         with transaction.atomic():
             if self.pk is None:
                 self.save()
@@ -744,8 +786,9 @@ class Campaign(models.Model):
                 ])
             if senders is not None:
                 self.senders.set(senders)
-                self.spread_queued_over_senders()  # and wakes them, if the campaign sends
-        self.refresh_queued_notes()
+            # In the senders' transaction: a long queue is held for its task before any request
+            # of a sender that left could go out.
+            self.refresh_queue()
 
     def add_prospects(self, prospects: Iterable[Prospect], none_in_campaign: bool = False) -> int:
         """Queue an invitation to each prospect not in the campaign yet, its variant, sender and
@@ -793,7 +836,7 @@ class Campaign(models.Model):
     def render_queued_notes(self) -> None:
         """Give each queued request a variant (evenly) and store its note, and the note's
         problem, as that variant's template now renders it, in one transaction: for a queue
-        short enough to render within a request (see `refresh_queued_notes` for any queue).
+        short enough to render within a request (see `refresh_queue` for any queue).
 
         A note stays frozen from the moment its request leaves the queue, so the review shows
         exactly what was sent; until then it follows the template.
@@ -836,8 +879,8 @@ class Campaign(models.Model):
 
     # --- Re-rendering a long queue: a task, its progress on the campaign ---------------------------
 
-    # A queue longer than this is re-rendered by a django-q2 task (campaigns.tasks.render_notes),
-    # never within a request; the page shows its progress meanwhile.
+    # A queue longer than this is placed over the senders and re-rendered by a django-q2 task
+    # (campaigns.tasks.render_notes), never within a request; the page shows its progress meanwhile.
     NOTES_RENDERED_IN_REQUEST = 2000
     # Requests read, rendered and written at a time; in a task, each batch its own transaction.
     NOTE_RENDER_BATCH = 1000
@@ -851,8 +894,8 @@ class Campaign(models.Model):
 
     # Bumped by each re-render started: a task of an older version stops.
     notes_version = models.PositiveBigIntegerField(default=0, editable=False)
-    # While notes_render_started_at is set, a task is re-rendering the queue (SUBMIT_RULES keep
-    # the worker off its requests): notes_rendered of notes_to_render are done.
+    # While notes_render_started_at is set, a task is placing and re-rendering the queue
+    # (SUBMIT_RULES keep the worker off its requests): notes_rendered of notes_to_render are done.
     notes_to_render = models.PositiveIntegerField(default=0, editable=False)
     notes_rendered = models.PositiveIntegerField(default=0, editable=False)
     notes_render_started_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -864,11 +907,12 @@ class Campaign(models.Model):
 
     @property
     def notes_render_progress(self) -> str:
-        """ "Updating notes: 12,000 of 25,000", or "" when no re-render is in progress."""
+        """ "Updating the queue: 12,000 of 25,000" (its senders and notes), or "" when no task
+        is updating it."""
         if not self.is_rendering_notes:
             return ""
         done = min(self.notes_rendered, self.notes_to_render)
-        return f"Updating notes: {done:,} of {self.notes_to_render:,}"
+        return f"Updating the queue: {done:,} of {self.notes_to_render:,}"
 
     # What RenderedNote.of reads of a prospect.
     NOTE_PROSPECT_FIELDS = ("first_name", "last_name", "company", "title", "profile_urn", "lookup_error")
@@ -918,12 +962,14 @@ class Campaign(models.Model):
         while (rendered := self.render_note_batch(requests, after_id)) and rendered[1] == self.NOTE_RENDER_BATCH:
             after_id = rendered[0]
 
-    def refresh_queued_notes(self) -> None:
-        """Store the queued notes as the templates now render them: within the request for a
-        short queue; for a long one, by a task (`start_note_render`), the worker submitting
-        none of the campaign's requests until every note is rendered."""
-        queued = sum(tally.n for tally in self.tallies.filter(state=RequestState.QUEUED))  # a few rows
+    def refresh_queue(self) -> None:
+        """Place the queued requests over the campaign's senders and store their notes as the
+        templates now render them: within the request for a short queue; for a long one, by a
+        task (`start_note_render`), the worker submitting none of the campaign's requests until
+        every one is placed and rendered."""
+        queued = self.queued_count()
         if queued <= self.NOTES_RENDERED_IN_REQUEST:
+            self.spread_queued_over_senders()  # and wakes them, if the campaign sends
             self.render_queued_notes()
         else:
             self.start_note_render(queued)
@@ -951,9 +997,11 @@ class Campaign(models.Model):
 
     def continue_note_render(self, version: int, after_id: int = 0, seconds: float | None = None) -> int | None:
         """The task's work: give the queue its variants (first), then render it batch by batch,
-        each batch in its own short transaction with the progress; stop if a newer render
-        began. Returns the last id rendered when `seconds` ran out (the caller continues from
-        there), or None when done or superseded."""
+        placing each batch's requests whose sender left the campaign on those now on it, each
+        batch in its own short transaction with the progress; stop if a newer render began.
+        Returns the last id rendered when `seconds` ran out (the caller continues from there),
+        or None when done or superseded. A task started again after a crash finds the batches
+        already done placed and rendered, and writes none of them again."""
         deadline = None if seconds is None else timezone.now() + dt.timedelta(seconds=seconds)
         mine = Campaign.objects.filter(pk=self.pk, notes_version=version, notes_render_started_at__isnull=False)
         if after_id == 0:
@@ -967,7 +1015,12 @@ class Campaign(models.Model):
                 # The campaign row stays locked for the batch: a newer edit waits, then wins.
                 if not mine.select_for_update().exists():
                     return None
+                batch = queued.filter(pk__gt=after_id)
                 after_id, count = self.render_note_batch(queued, after_id) or (after_id, 0)
+                if count == self.NOTE_RENDER_BATCH:
+                    batch = batch.filter(pk__lte=after_id)
+                # The senders as they are now, under the campaign's lock (an edit takes it too).
+                self.place_queued_batch(batch, *self.requests_per_working_sender())
                 if count < self.NOTE_RENDER_BATCH:  # the last batch
                     mine.update(notes_render_started_at=None, notes_render_beat_at=None,
                                 notes_rendered=models.F("notes_to_render"))
@@ -2382,7 +2435,8 @@ class Sender(models.Model):
 
     def retire(self, user) -> None:
         """Stop sending from this sender for good, keeping its history. Its queued invitations
-        move to their campaign's other senders; those of a campaign with none left wait."""
+        move to their campaign's other senders (a long queue by a task, `Campaign.place_queue`);
+        those of a campaign with none left wait."""
         now = timezone.now()
         with transaction.atomic():
             Event.objects.create(
@@ -2394,7 +2448,7 @@ class Sender(models.Model):
             campaigns = list(self.campaigns.all())
             self.campaigns.clear()
             for campaign in campaigns:
-                campaign.spread_queued_over_senders()
+                campaign.place_queue()
 
     def take_turn(self, tag: str, now: dt.datetime) -> bool:
         """Take this sender for one worker's pass, unless another process holds it: the row is

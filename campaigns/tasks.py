@@ -21,8 +21,9 @@ def dispatch_senders(seconds: float = WORKER_RUN_SECONDS) -> str:
 
 
 def render_notes(campaign_id: int, version: int, after_id: int = 0) -> str:
-    """Re-render a long queue's notes after an edit (Campaign.start_note_render), for at most
-    NOTE_RENDER_TASK_SECONDS; the rest goes to a new task, so none nears django-q2's timeout."""
+    """Place a long queue over its campaign's senders and re-render its notes after an edit or
+    a sender's retirement (Campaign.start_note_render), for at most NOTE_RENDER_TASK_SECONDS;
+    the rest goes to a new task, so none nears django-q2's timeout."""
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         return f"Campaign {campaign_id} no longer exists."
@@ -38,14 +39,15 @@ def render_notes(campaign_id: int, version: int, after_id: int = 0) -> str:
 
 def restart_stalled_note_renders() -> int:
     """A render whose task died (killed, a lost broker message) would hold the campaign's
-    queue back for ever: start it again from the beginning, under a new version."""
+    queue back for ever: start it again from the beginning, under a new version (the batches
+    already placed and rendered are read again, not written)."""
     stalled = Campaign.objects.filter(
         notes_render_started_at__isnull=False,
         notes_render_beat_at__lt=timezone.now() - Campaign.NOTE_RENDER_STALLED_AFTER,
     )
     restarted = 0
     for campaign in stalled:
-        campaign.start_note_render(campaign.requests.filter(state="queued").count())
+        campaign.start_note_render(campaign.queued_count())
         restarted += 1
     return restarted
 

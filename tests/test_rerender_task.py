@@ -59,16 +59,16 @@ def test_an_edit_of_a_long_queue_renders_nothing_in_the_request(
     edit(owner_client, campaign, "Hello {first_name|there}", django_capture_on_commit_callbacks)
 
     assert enqueued == [(campaign.pk, campaign.notes_version, 0)]
-    assert campaign.notes_render_progress == "Updating notes: 0 of 20"
+    assert campaign.notes_render_progress == "Updating the queue: 0 of 20"
     assert not campaign.requests.filter(note__startswith="Hello").exists()
     # The worker leaves the campaign alone meanwhile, and the page says why.
     assert not ConnectionRequest.objects.submittable().filter(campaign=campaign).exists()
     request = campaign.requests.select_related("campaign", "prospect").first()
-    assert request.why_waiting(request.sender, timezone.now(), lambda: "Next in line") == "Updating notes: 0 of 20"
+    assert request.why_waiting(request.sender, timezone.now(), lambda: "Next in line") == "Updating the queue: 0 of 20"
     page = owner_client.get(reverse("campaign_edit", args=[campaign.pk])).content.decode()
-    assert "Updating notes: 0 of 20" in page
+    assert "Updating the queue: 0 of 20" in page
     followed = owner_client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
-    assert "Updating notes: 0 of 20" in followed  # the message after the redirect
+    assert "Updating the queue: 0 of 20" in followed  # the message after the redirect
 
     assert tasks.render_notes(*enqueued[0]).endswith("20 notes rendered (version 1).")
 
@@ -88,7 +88,7 @@ def test_the_edit_request_costs_the_same_beside_10_and_10000_queued(
         with CaptureQueriesContext(connection) as queries, rows_fetched() as fetched:
             edit(owner_client, campaign, "Hello {first_name|there}", django_capture_on_commit_callbacks)
         costs.append((len(queries), fetched["rows"]))
-        assert campaign.notes_render_progress == f"Updating notes: 0 of {n:,}"
+        assert campaign.notes_render_progress == f"Updating the queue: 0 of {n:,}"
     (few_queries, few_rows), (many_queries, many_rows) = costs
     assert few_queries == many_queries
     # The form's check measures the first PREVIEW_WINDOW queued notes (QueuedNotes), no more.
@@ -108,7 +108,7 @@ def test_the_task_renders_in_batches_with_progress_and_hands_on_the_rest(
 
     tasks.render_notes(*enqueued[-1])
     campaign.refresh_from_db()
-    assert campaign.notes_render_progress == "Updating notes: 7 of 20"
+    assert campaign.notes_render_progress == "Updating the queue: 7 of 20"
     assert campaign.requests.filter(note__startswith="Hello Q").count() == 7
     assert set(campaign.requests.values_list("variant", flat=True)) == {"A"}
     while campaign.is_rendering_notes:
@@ -194,10 +194,10 @@ def test_the_campaign_page_shows_the_progress_and_refuses_a_launch_meanwhile(
     page_url = reverse("campaign_detail", args=[campaign.pk])
 
     html = owner_client.get(page_url).content.decode()
-    assert 'id="notes-render-progress">Updating notes: 0 of 20.' in html
+    assert 'id="notes-render-progress">Updating the queue: 0 of 20.' in html
     assert 'hx-trigger="every 3s"' in html  # its progress shows as the task goes
-    assert "Updating notes: 0 of 20: launch once every note is rendered." in html
-    assert campaign.launch_problems() == ["Updating notes: 0 of 20: launch once every note is rendered."]
+    assert "Updating the queue: 0 of 20: launch once the queue is updated." in html
+    assert campaign.launch_problems() == ["Updating the queue: 0 of 20: launch once the queue is updated."]
 
     status = reverse("campaign_status", args=[campaign.pk])
     token = re.search(r'[?&](?:amp;)?v=([0-9.]+)', html).group(1)

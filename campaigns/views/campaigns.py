@@ -560,7 +560,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> TemplateResponse | HttpRespo
         messages.success(request, f"Campaign “{campaign.name}” saved.")
         if campaign.is_rendering_notes:  # a long queue: a task renders its notes
             messages.info(
-                request, f"{campaign.notes_render_progress}: its invitations wait until every note follows the templates."
+                request, f"{campaign.notes_render_progress}: its invitations wait until each queued one has its sender and its note."
             )
         return HttpResponseRedirect(reverse("campaign_detail", args=[campaign.pk]))
     # The form's instance holds the posted values by now; the page names the saved campaign.
