@@ -1,5 +1,6 @@
-"""The charts drawn in Python (campaigns.charts): the progress bar and Home's 30 days, as the
-templates drew them before (issue 14 moved them out of templates for their cost)."""
+"""What is drawn in Python rather than by a template, for its cost (issue 14): the charts of
+campaigns.charts (the progress bar, Home's 30 days) and Review's selects, as the templates
+drew them before."""
 
 import datetime as dt
 
@@ -32,3 +33,18 @@ def test_the_daily_chart_labels_the_first_and_last_days_and_each_first_of_a_mont
     assert '<text x="588" y="-3" text-anchor="middle">3</text>' in html  # the count above its bar
     assert "One bar per day, 3 Nov to 2 Dec;" in html
     assert "<tr><td>Mon 30 Nov</td><td>2</td></tr>" in html and "<tr><td>Tue 3 Nov</td><td>0</td></tr>" in html
+
+
+def test_reviews_plain_select_draws_the_elements_djangos_select_draws():
+    """Review's selects (state, sender) skip Django's template per option, not its HTML."""
+    import re
+
+    from django import forms
+
+    from campaigns.forms.review import PlainSelect
+
+    choices = [("", "Any"), ("sent", "Sent, <not> accepted"), ("queued", "Queued")]
+    plain = PlainSelect(choices=choices).render("state", "sent", {"id": "id_state", "aria-describedby": "help"})
+    django = forms.Select(choices=choices).render("state", "sent", {"id": "id_state", "aria-describedby": "help"})
+    assert re.sub(r"\s+", " ", plain) == re.sub(r"\s+", " ", django)
+    assert '<option value="sent" selected>Sent, &lt;not&gt; accepted</option>' in plain

@@ -7,7 +7,6 @@ import zoneinfo
 
 from django import forms
 from django.db.models import Q
-from django.forms.utils import flatatt
 from django.urls import reverse_lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -43,10 +42,18 @@ class PlainSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
         options = format_html_join("", '\n  <option value="{}"{}>{}</option>', (
-            (str(option["value"]), flatatt(option["attrs"]), option["label"])
+            (str(option["value"]), self.attributes(option["attrs"]), option["label"])
             for _group, choices, _index in widget["optgroups"] for option in choices
         ))
-        return format_html('<select name="{}"{}>{}\n</select>', widget["name"], flatatt(widget["attrs"]), options)
+        return format_html('<select name="{}"{}>{}\n</select>', widget["name"], self.attributes(widget["attrs"]), options)
+
+    @staticmethod
+    def attributes(attrs: dict) -> SafeString:
+        """As django/forms/widgets/attrs.html writes them: in order, True as a bare name, False and None left out."""
+        return format_html_join("", "{}", (
+            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+            for name, value in attrs.items() if value is not False and value is not None
+        ))
 
 
 class SenderFilterField(forms.ModelChoiceField):
