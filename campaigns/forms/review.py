@@ -37,7 +37,7 @@ def day_input(help_text: str) -> dict:
 class PlainSelect(forms.Select):
     """A <select> of options without groups, drawn in Python: Django's Select renders each
     option through a template of its own, which for the review's 60-odd states and senders
-    was a seventh of the page's time (issue 14). Django's elements, without its blank lines."""
+    were a twentieth of the page's work (issue 14). Django's elements, without its blank lines."""
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
