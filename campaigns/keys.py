@@ -13,9 +13,16 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
+
+# cryptography is imported where a key is read or written, not here: campaigns.models imports
+# this module, and loading cryptography's Rust bindings costs each web worker ~6 MiB that no
+# page needs (bench/memory_bench.py).
 
 
 class UnreadableKey(Exception):
@@ -29,6 +36,8 @@ def derived_key(secret: str) -> bytes:
 
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     return MultiFernet([Fernet(key) for key in keys])
 
 
@@ -42,6 +51,8 @@ def encrypt(plain: str) -> str:
 
 
 def decrypt(token: str) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken:
@@ -64,6 +75,8 @@ def fingerprint(api_key: str) -> str:
 
 
 def is_valid_fernet_key(key: str) -> bool:
+    from cryptography.fernet import Fernet
+
     try:
         Fernet(key)
     except (ValueError, TypeError):

@@ -16,15 +16,21 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .linkedin import normalise_profile_url, normalise_profile_urn
 from .notes import MESSAGE_MAX_LENGTH, check_note, js_trim, utf16_length
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported where a client is made or a call fails, not here: the pages import this
+# module for its constants and errors, and httpx (with idna, httpcore, h11) costs each web worker
+# ~1.5 MiB that only a call to OutX needs (bench/memory_bench.py).
 
 logger = logging.getLogger(__name__)
 
@@ -426,6 +432,8 @@ class OutxClient:
         # A key with characters no HTTP header can carry is refused here, before any call: httpx
         # would fail later with a message quoting the header, key and all.
         self.key_is_usable = all(0x21 <= ord(char) <= 0x7E for char in api_key)
+        import httpx
+
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"x-api-key": api_key if self.key_is_usable else "", "Accept": "application/json"},
@@ -606,6 +614,8 @@ class OutxClient:
     def _send(self, method: str, path: str, **kwargs) -> tuple[int, bytes | None]:
         """Make one HTTP call: its status and body (None when larger than BODY_MAX_BYTES), or
         the OutxError that says whether it may have reached OutX."""
+        import httpx
+
         try:
             with self.http.stream(method, path, **kwargs) as response:
                 body = bytearray()

@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import delivery as deliveries
 from .forms import EndpointForm
 from .models import ATTEMPTS_PER_ROUND, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -166,6 +165,9 @@ def webhook_send_again(request: HttpRequest, pk: int) -> HttpResponse:
     elif not delivery.endpoint.enabled:
         messages.warning(request, "Queued again; it waits until the endpoint is enabled.")
     else:
+        # Imported here: the delivery module brings httpx, which no other page needs.
+        from . import delivery as deliveries
+
         state = deliveries.deliver_now(delivery)
         delivery.refresh_from_db()
         if state == WebhookDelivery.State.DELIVERED:
