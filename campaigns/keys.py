@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from cryptography.fernet import MultiFernet
 
 # cryptography is imported where a key is read or written, not here: campaigns.models imports
-# this module, and loading cryptography's Rust bindings costs each web worker ~6 MiB that no
+# this module, and loading cryptography's Rust bindings costs each web worker ~7 MiB that no
 # page needs (bench/memory_bench.py).
 
 
