@@ -188,3 +188,43 @@ def outx_client(sandbox):
 
     with get_client() as client:
         yield client
+
+
+# --- Shared by the note-render and sender tests (test_rerender_task, test_sender_spread_task,
+# test_senders_worker) -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """The tasks enqueued, as (campaign id, version, after id), instead of a broker."""
+    from campaigns.models import Campaign
+
+    calls = []
+    monkeypatch.setattr(Campaign, "enqueue_note_render",
+                        lambda self, version, after_id=0: calls.append((self.pk, version, after_id)))
+    return calls
+
+
+@pytest.fixture
+def long_queue(monkeypatch):
+    """Any queue longer than 5 counts as long."""
+    from campaigns.models import Campaign
+
+    monkeypatch.setattr(Campaign, "NOTES_RENDERED_IN_REQUEST", 5)
+
+
+@pytest.fixture
+def stand_in(monkeypatch):
+    """Every sender's client talks to a stand-in for OutX (tests.test_senders_worker.OutxByKey),
+    with the sender's own key."""
+    import httpx
+
+    from campaigns import outx
+    from tests.test_senders_worker import OutxByKey
+
+    fake = OutxByKey()
+    monkeypatch.setattr(
+        outx, "client_for",
+        lambda sender, **kwargs: outx.OutxClient("http://outx.test", sender.api_key, transport=httpx.MockTransport(fake.handle)),
+    )
+    return fake

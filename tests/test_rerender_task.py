@@ -18,21 +18,6 @@ from tests.test_edit_cost import queue, rows_fetched
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The tasks enqueued, as (campaign id, version, after id), instead of a broker."""
-    calls = []
-    monkeypatch.setattr(Campaign, "enqueue_note_render",
-                        lambda self, version, after_id=0: calls.append((self.pk, version, after_id)))
-    return calls
-
-
-@pytest.fixture
-def long_queue(monkeypatch):
-    """Any queue longer than 5 counts as long."""
-    monkeypatch.setattr(Campaign, "NOTES_RENDERED_IN_REQUEST", 5)
-
-
 def edit_data(campaign, note_template):
     return {
         "name": campaign.name, "senders": [s.pk for s in campaign.senders.all()],

@@ -7,38 +7,22 @@ submitted; the queued ones of a sender that left move, evenly over the senders."
 import datetime as dt
 from collections import Counter
 
-import httpx
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import outx, tasks
+from campaigns import tasks
 from campaigns.invitations import next_fair_request
 from campaigns.models import Campaign, ConnectionRequest, QueuedNotes
 from campaigns.worker import run_tick
 from tests.test_edit_cost import queue, rows_fetched
 from tests.test_rerender_task import edit_data
-from tests.test_senders_worker import OutxByKey, at, make_sender
+from tests.test_senders_worker import at, make_sender
 
 pytestmark = pytest.mark.django_db
 State = ConnectionRequest.State
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The tasks enqueued, as (campaign id, version, after id), instead of a broker."""
-    calls = []
-    monkeypatch.setattr(Campaign, "enqueue_note_render",
-                        lambda self, version, after_id=0: calls.append((self.pk, version, after_id)))
-    return calls
-
-
-@pytest.fixture
-def long_queue(monkeypatch):
-    """Any queue longer than 5 counts as long."""
-    monkeypatch.setattr(Campaign, "NOTES_RENDERED_IN_REQUEST", 5)
 
 
 @pytest.fixture
@@ -55,17 +39,6 @@ def senders(db, owner):
     for sender in made:
         sender.users.add(owner)
     return made
-
-
-@pytest.fixture
-def stand_in(monkeypatch):
-    """Every sender's client talks to a stand-in for OutX, with the sender's own key."""
-    fake = OutxByKey()
-    monkeypatch.setattr(
-        outx, "client_for",
-        lambda sender, **kwargs: outx.OutxClient("http://outx.test", sender.api_key, transport=httpx.MockTransport(fake.handle)),
-    )
-    return fake
 
 
 def queued_by_sender(campaign: Campaign) -> Counter:

@@ -57,17 +57,6 @@ class OutxByKey:
         return Counter(key for key, path in self.calls if path.endswith("send-connection-request"))
 
 
-@pytest.fixture
-def stand_in(monkeypatch):
-    """Every sender's client talks to the stand-in, with the sender's own key."""
-    fake = OutxByKey()
-    monkeypatch.setattr(
-        outx, "client_for",
-        lambda sender, **kwargs: outx.OutxClient("http://outx.test", sender.api_key, transport=httpx.MockTransport(fake.handle)),
-    )
-    return fake
-
-
 def make_sender(name: str, key: str, **pacing) -> Sender:
     """A sender with pacing off (always open, no spacing) unless told otherwise."""
     fields = {
