@@ -125,6 +125,25 @@ def test_reviews_counts_are_capped(owner_client, owner, monkeypatch):
     assert "More than 5 invitations." in html
 
 
+def test_a_common_words_count_stops_sooner_and_a_rare_words_is_exact(owner_client, owner, monkeypatch):
+    """A word with a page of matches among the first SEARCH_WINDOW rows is counted row by row
+    up to COMMON_WORDS_COUNT_CAP; a rarer one through the indexes, up to COUNT_CAP."""
+    monkeypatch.setattr("campaigns.views.review.SEARCH_WINDOW", 420)
+    monkeypatch.setattr("campaigns.views.review.COMMON_WORDS_COUNT_CAP", 60)
+    campaign = Campaign.objects.create(name="Counted", owner=owner)
+    add_rows([campaign], campaign, 700)  # one in seven a Lovelace: 80 of them outside the queue, 60 in the window
+
+    for row in ConnectionRequest.objects.exclude(state=State.QUEUED).select_related("prospect")[:3]:
+        row.prospect.last_name = "Quixote"
+        row.prospect.save()
+
+    common = owner_client.get(reverse("review"), {"q": "lovelace"}).content.decode()
+    rare = owner_client.get(reverse("review"), {"q": "quixote"}).content.decode()
+
+    assert "More than 60 invitations." in common
+    assert "3 invitations." in rare and "More than" not in rare
+
+
 def test_the_campaign_box_suggests_the_newest_matching_names(owner_client, owner):
     for name in ("Lisbon founders", "Berlin CTOs", "LISBON designers"):
         Campaign.objects.create(name=name, owner=owner)
