@@ -1861,6 +1861,11 @@ class ConnectionRequest(OutxTask):
         except FollowUp.DoesNotExist:
             return None
 
+    def default_do_not_contact_reason(self, user) -> str:
+        """The reason kept when a person puts the prospect on the do-not-contact list from this
+        invitation without giving one (the reason field shows it as its placeholder)."""
+        return f"Added from campaign “{self.campaign.name}” by {user.get_username()}."
+
     @property
     def may_be_marked(self) -> bool:
         """Whether a person may mark what the invitee answered (Replied, Not interested)."""

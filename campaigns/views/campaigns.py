@@ -765,7 +765,7 @@ def request_do_not_contact(request: HttpRequest, pk: int) -> HttpResponse:
     row = changeable_request(request, pk)
     reason = " ".join(request.POST.get("reason", "").split())[:500]
     if not reason:
-        reason = f"Added from campaign “{row.campaign.name}” by {request.user.get_username()}."
+        reason = row.default_do_not_contact_reason(request.user)
     _, added = put_prospect(row.prospect, request.user, reason)
     outcome = f"{row.prospect} is on the do-not-contact list {'now' if added else 'already'}."
     return answer_row(request, row, outcome, True)

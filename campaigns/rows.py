@@ -1,0 +1,282 @@
+"""The rows of the two long tables, Review's and the campaign page's, and the buttons a person
+marks an invitation with, written in Python rather than in templates.
+
+Django's template engine spent about 0.7 ms on each of these rows (a lookup, a filter and an
+escape per cell, an include and four URL reversals per row): two fifths of Review and of the
+campaign page, 50 rows at a time. Python writes the same HTML, escaped the same way, at a tenth of the cost
+(issue 14). The templates still hold the pages around them, and name each row as a partial
+(`review.html#review-row`, `campaign_detail.html#request-row`) that htmx answers redraw.
+
+Times are shown as the templates showed them: in the viewer's time zone (the current one),
+with the exact moment in each <time>'s datetime attribute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeData, SafeString
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
+
+from .models import OLD_INVITATION_AGE_TEXT, ConnectionRequest
+
+NOTHING = "—"
+State = ConnectionRequest.State
+# An id no row has yet, reversed once in a URL whose other parts never change (`url_for_each`).
+SAMPLE_ID = 987654321987
+
+
+def url_for_each(name: str, *args) -> Callable[[int], str]:
+    """`reverse(name, args=[pk, *args])` for many pks, reversed once: a reversal is 25 µs, and a
+    page of rows asked for 200 of them."""
+    head, found, tail = reverse(name, args=[SAMPLE_ID, *args]).partition(str(SAMPLE_ID))
+    assert found, name  # the id is in the path
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def escape(value) -> str:
+    """What format_html does to each value, without the check for lazy strings Django's escape
+    makes on every call (a fifth of a row): safe HTML as it is, anything else through html.escape."""
+    return value if isinstance(value, SafeData) else html.escape(str(value))
+
+
+def html_format(template: str, **values) -> SafeString:
+    """format_html, by name: `template` is trusted, every value escaped unless already safe."""
+    return SafeString(template.format_map({name: escape(value) for name, value in values.items()}))
+
+
+def html_join(parts) -> SafeString:
+    return SafeString("\n".join(parts))
+
+
+# As Django's date formats "D" and "M" write them in English (the product's only language),
+# without the locale strftime would consult.
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Times:
+    """Times in the viewer's zone (the current one when made), as the pages show them; Django's
+    date formatting cost 25 µs a time, a tenth of a row."""
+
+    def __init__(self):
+        self.zone = timezone.get_current_timezone()
+
+    def tag(self, moment: dt.datetime | None, shown: Callable[[dt.datetime], str], *, utc: bool) -> str:
+        """<time> of `moment`, shown by `shown` in the viewer's zone; its datetime attribute in
+        UTC, or (`utc=False`) in the viewer's zone with its offset. "" without a moment."""
+        if moment is None:
+            return ""
+        here = moment.astimezone(self.zone)
+        exact = moment.astimezone(dt.UTC) if utc else here
+        return html_format('<time datetime="{exact}">{shown}</time>', exact=exact.isoformat(), shown=shown(here))
+
+    @staticmethod
+    def minute(moment: dt.datetime) -> str:
+        """Django's "Y-m-d H:i": 2026-06-03 14:05."""
+        return f"{moment:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def weekday_minute(moment: dt.datetime) -> str:
+        """Django's "D j M H:i": Wed 3 Jun 14:05."""
+        return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]} {moment:%H:%M}"
+
+
+class MarkButtons:
+    """The marks a person may put on an invitation (Replied, Not interested, or Clear mark) and
+    "Do not contact": buttons of the page's one form, #row-actions (its token, the origin and
+    where the page stands). On a list (`origin` "campaign" or "review") htmx redraws the row."""
+
+    def __init__(self, origin: str):
+        self.response_url = url_for_each("request_response")
+        self.do_not_contact_url = url_for_each("request_do_not_contact")
+        self.button = row_button if origin != "detail" else plain_button
+
+    def __call__(self, row: ConnectionRequest, reason_placeholder: str | None = None) -> SafeString:
+        """The buttons for `row`; with `reason_placeholder`, a reason field for the do-not-contact list too."""
+        prospect, response_url = str(row.prospect), self.response_url(row.pk)
+        marks = []
+        if row.response:
+            marks.append(self.button(response_url, "Clear mark", f"Clear the mark on {prospect}", ""))
+        elif row.may_be_marked:
+            marks.append(self.button(response_url, "Replied", f"Mark {prospect} as replied", "replied"))
+            marks.append(self.button(response_url, "Not interested", f"Mark {prospect} as not interested", "not_interested"))
+        if reason_placeholder is not None:
+            marks.append(html_format(
+                '<label for="dnc-reason-{pk}">Reason</label> <input type="text" form="row-actions" id="dnc-reason-{pk}" '
+                'name="reason" maxlength="500" placeholder="{placeholder}">', pk=row.pk, placeholder=reason_placeholder,
+            ))
+        marks.append(self.button(self.do_not_contact_url(row.pk), "Do not contact", f"Do not contact {prospect}"))
+        return html_format('<div class="mark-buttons">{marks}</div>', marks=html_join(marks))
+
+
+def row_button(url: str, label: str, aria_label: str, response: str | None = None) -> SafeString:
+    """A button of the #row-actions form that htmx posts, putting the answer in place of its row."""
+    return html_format(
+        '<button type="submit" form="row-actions" formaction="{url}"{response} hx-post="{url}" hx-target="closest tr" '
+        'hx-swap="outerHTML" class="link-button" aria-label="{aria_label}">{label}</button>',
+        url=url, response=response_attributes(response), aria_label=aria_label, label=label,
+    )
+
+
+def plain_button(url: str, label: str, aria_label: str, response: str | None = None) -> SafeString:
+    """A button of the #row-actions form, posted as a plain form (an invitation's own page)."""
+    return html_format(
+        '<button type="submit" form="row-actions" formaction="{url}"{response} class="link-button" '
+        'aria-label="{aria_label}">{label}</button>',
+        url=url, response=response_attributes(response), aria_label=aria_label, label=label,
+    )
+
+
+def response_attributes(response: str | None) -> SafeString:
+    return SafeString("") if response is None else html_format(' name="response" value="{value}"', value=response)
+
+
+def row_message_html(message: str) -> str:
+    return html_format('<p class="request-message" role="status">{message}</p>', message=message) if message else ""
+
+
+def response_badge(row: ConnectionRequest) -> str:
+    if not row.response:
+        return ""
+    return html_format(' <span class="response-badge response-{response}">{label}</span>',
+                       response=row.response, label=row.get_response_display())
+
+
+class ReviewRows:
+    """Review's rows. Each row needs `prospect`, `campaign`, `sender` and `followup` loaded, and
+    `can_change` and `unanswered_too_long` set (views.review)."""
+
+    def __init__(self):
+        self.detail_url = url_for_each("request_detail")
+        self.campaign_url = url_for_each("campaign_detail")
+        self.mark_buttons = MarkButtons("review")
+        self.times = Times()
+
+    def __call__(self, row: ConnectionRequest, message: str = "") -> SafeString:
+        prospect = row.prospect
+        followup = row.followup_if_any
+        return html_format(
+            '<tr id="review-{pk}">\n'
+            '<td><a href="{detail}">{prospect}</a>{company}</td>\n'
+            '<td><a href="{campaign_url}">{campaign}</a></td>\n'
+            '<td class="review-sender">{sender}</td>\n'
+            '<td><span class="state state-{state}">{state_label}</span>{unanswered}{response}</td>\n'
+            '<td class="review-note">{note}</td>\n'
+            '<td>{submitted}</td>\n'
+            '<td>{completed}</td>\n'
+            '<td>{followup}</td>\n'
+            '<td class="review-row-actions">{buttons}{message}</td>\n'
+            '</tr>',
+            pk=row.pk, detail=self.detail_url(row.pk), prospect=str(prospect),
+            company=html_format('<br><span class="muted">{company}</span>', company=prospect.company) if prospect.company else "",
+            campaign_url=self.campaign_url(row.campaign_id), campaign=row.campaign.name,
+            sender=row.sender.name if row.sender else NOTHING,
+            state=row.state, state_label=row.get_state_display(),
+            unanswered=html_format(' <span class="review-unanswered-mark">Unanswered for over {age}</span>',
+                                   age=OLD_INVITATION_AGE_TEXT) if row.unanswered_too_long else "",
+            response=response_badge(row),
+            note=Truncator(row.note).chars(80),
+            submitted=self.times.tag(row.submitted_at, Times.minute, utc=True) or NOTHING,
+            completed=self.times.tag(row.completed_at, Times.minute, utc=True) or NOTHING,
+            followup=html_format(
+                '<span class="followup-state followup-state-{state}" title="{message}">{label}</span>',
+                state=followup.state, message=followup.message, label=followup.get_state_display(),
+            ) if followup else NOTHING,
+            buttons=self.mark_buttons(row) if row.can_change else "",
+            message=row_message_html(message),
+        )
+
+
+class RequestRows:
+    """The campaign page's rows. Each row needs `prospect`, `sender` and `followup` loaded, and
+    `waiting`, `stale_warning` and `unanswered_warning` set (views.campaigns.explain_waiting);
+    `can_change`: whether the viewer may act on the campaign's invitations."""
+
+    # The buttons of a row by its state, beside the marks: (action, label, aria-label's start).
+    ACTIONS = {
+        State.UNCERTAIN: (("retry", "Retry", "Retry"), ("close", "Close", "Close")),
+        State.QUEUED: (("remove", "Remove", "Remove"),),
+    }
+    FOLLOWUP_ACTIONS = (
+        ("followup-retry", "Retry follow-up", "Retry the follow-up to"),
+        ("followup-close", "Close follow-up", "Close the follow-up to"),
+    )
+
+    def __init__(self, *, now: dt.datetime, can_change: bool, show_variants: bool):
+        self.now, self.can_change, self.show_variants = now, can_change, show_variants
+        self.action_urls = {
+            action: url_for_each("request_action", action)
+            for action in ("retry", "close", "remove", "followup-retry", "followup-close")
+        }
+        self.mark_buttons = MarkButtons("campaign")
+        self.times = Times()
+
+    def actions(self, row: ConnectionRequest, followup, message: str) -> SafeString:
+        prospect = str(row.prospect)
+        actions = self.ACTIONS.get(row.state, ())
+        if followup is not None and followup.state == "uncertain":
+            actions += self.FOLLOWUP_ACTIONS
+        buttons = [row_button(self.action_urls[action](row.pk), label, f"{verb} {prospect}") for action, label, verb in actions]
+        buttons.append(self.mark_buttons(row))
+        return html_format('<td class="request-actions">{buttons}{message}</td>\n',
+                           buttons=html_join(buttons), message=row_message_html(message))
+
+    def waiting(self, row: ConnectionRequest) -> SafeString:
+        since = getattr(row, "waiting_since", None)
+        return html_format(
+            '{waiting}{since}{stale}{unanswered}', waiting=row.waiting,
+            since=html_format(
+                ' (submitted <time datetime="{exact}" data-relative-since="{seconds}">{ago}</time> ago)',
+                exact=since.astimezone(self.times.zone).isoformat(), seconds=int(since.timestamp()),
+                ago=timesince(since, self.now),
+            ) if since else "",
+            stale=html_format(' <strong class="request-stale">{warning}</strong>', warning=row.stale_warning)
+            if row.stale_warning else "",
+            unanswered=html_format(' <strong class="request-unanswered">{warning}</strong>', warning=row.unanswered_warning)
+            if row.unanswered_warning else "",
+        )
+
+    def __call__(self, row: ConnectionRequest, message: str = "") -> SafeString:
+        prospect = row.prospect
+        # Its follow-up is shown once it is accepted.
+        followup = row.followup_if_any if row.state == State.ACCEPTED else None
+        return html_format(
+            '<tr id="request-{pk}" class="request-row">\n'
+            '<td>{prospect}</td>\n'
+            '<td>{company}</td>\n'
+            '<td><span class="request-state request-state-{state}">{state_label}</span>{followup_state}{response}</td>\n'
+            '{variant}'
+            '<td class="request-sender">{sender}</td>\n'
+            # No white space before the follow-up: the note cell keeps the note's own line breaks.
+            '<td class="request-note">{note}{followup_message}</td>\n'
+            '<td>{submitted}</td>\n'
+            '<td class="request-waiting">{waiting}</td>\n'
+            '{actions}'
+            '</tr>',
+            pk=row.pk,
+            prospect=html_format('<a href="{url}" rel="noopener noreferrer">{name}</a>', url=prospect.profile_url, name=str(prospect))
+            if prospect.profile_url else str(prospect),
+            company=prospect.company, state=row.state, state_label=row.get_state_display(),
+            followup_state=html_format(
+                ' <span class="request-followup">Follow-up: <span class="followup-state followup-state-{state}">{label}</span></span>',
+                state=followup.state, label=followup.get_state_display(),
+            ) if followup else "",
+            response=response_badge(row),
+            variant=html_format('<td class="request-variant">{variant}</td>\n', variant=row.variant or NOTHING)
+            if self.show_variants else "",
+            sender=row.sender.name if row.sender else NOTHING,
+            note=row.note,
+            followup_message=html_format(
+                '<span class="request-followup-message" title="{message}">Follow-up: {short}</span>',
+                message=followup.message, short=Truncator(followup.message).chars(140),
+            ) if followup else "",
+            submitted=self.times.tag(row.submitted_at, Times.weekday_minute, utc=False),
+            waiting=self.waiting(row),
+            actions=self.actions(row, followup, message) if self.can_change else "",
+        )

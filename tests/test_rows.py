@@ -1,0 +1,54 @@
+"""campaigns.rows: the long tables' rows written in Python. The pages' own tests hold their
+HTML (test_review*, test_campaign_views, test_security_escaping, test_time_zones); these hold
+the shortcuts the rows take against what Django itself would write."""
+
+import datetime as dt
+import zoneinfo
+
+from django.urls import reverse, set_script_prefix
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from hypothesis import given
+from hypothesis import strategies as st
+
+from campaigns.rows import Times, html_format, url_for_each
+
+HOSTILE = ['<script>alert("x")</script>', "O'Brien & Co", '"><img src=x onerror=alert(1)>', "Zoë", ""]
+
+
+def test_a_url_made_for_each_id_is_what_reverse_gives():
+    for name, args in (("request_detail", ()), ("campaign_detail", ()), ("request_action", ("followup-retry",))):
+        url = url_for_each(name, *args)
+        for pk in (1, 42, 987654321, 2**62):
+            assert url(pk) == reverse(name, args=[pk, *args])
+
+
+def test_a_url_made_for_each_id_keeps_the_sites_prefix():
+    set_script_prefix("/outreach/")
+    try:
+        assert url_for_each("request_detail")(7) == reverse("request_detail", args=[7]) == "/outreach/review/7/"
+    finally:
+        set_script_prefix("/")
+
+
+def test_html_format_escapes_as_format_html_does():
+    for value in HOSTILE:
+        assert html_format('<a title="{v}">{v}</a>', v=value) == format_html('<a title="{}">{}</a>', value, value)
+    assert html_format("<p>{v}</p>", v=SafeString("<b>kept</b>")) == "<p><b>kept</b></p>"
+    assert isinstance(html_format("<p>{v}</p>", v="x"), SafeString)
+
+
+@given(st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)),
+       st.sampled_from(["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham"]))
+def test_times_are_written_as_djangos_date_formats_write_them(moment, zone_name):
+    zone = zoneinfo.ZoneInfo(zone_name)
+    with timezone.override(zone):
+        times, here = Times(), timezone.localtime(moment)
+        assert Times.minute(here) == dateformat.format(here, "Y-m-d H:i")
+        assert Times.weekday_minute(here) == dateformat.format(here, "D j M H:i")
+        assert times.tag(moment, Times.minute, utc=True) == (
+            f'<time datetime="{dateformat.format(moment.astimezone(dt.UTC), "c")}">{dateformat.format(here, "Y-m-d H:i")}</time>'
+        )
+        assert times.tag(moment, Times.weekday_minute, utc=False).startswith(f'<time datetime="{dateformat.format(here, "c")}">')
+        assert times.tag(None, Times.minute, utc=True) == ""
