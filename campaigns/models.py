@@ -25,7 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce, Greatest, RowNumber
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -327,10 +327,32 @@ class CampaignQuerySet(models.QuerySet):
         return self if user.is_staff else self.filter(owner=user)
 
     def with_request_counts(self) -> CampaignQuerySet:
-        """Each campaign with its RequestTally rows prefetched (one more query for the whole
-        page, a few rows per campaign), read through `campaign.request_counts`."""
-        tallies = RequestTally.objects.per_state()
-        return self.prefetch_related(models.Prefetch("tallies", queryset=tallies, to_attr="prefetched_state_tallies"))
+        """Each campaign with its requests' totals per state, read through
+        `campaign.request_counts`: one more query for the whole page (`WithRequestCounts`)."""
+        clone = self._chain()
+        clone._iterable_class = WithRequestCounts
+        return clone
+
+
+class WithRequestCounts(models.query.ModelIterable):
+    """The campaigns, then their tallies summed per (campaign, state) in one GROUP BY: a few
+    rows per campaign however many senders and variants share it. A prefetch must load model
+    instances, which made this a window over every tally row and a sort: 5.4 ms against 1.6
+    for Home's 21 campaigns at the bench's 1M rows (186 tally rows a campaign)."""
+
+    def __iter__(self):
+        campaigns = list(super().__iter__())
+        totals: dict[int, list[tuple[str, int]]] = {campaign.pk: [] for campaign in campaigns}
+        if campaigns:
+            rows = (
+                RequestTally.objects.filter(campaign_id__in=totals).values_list("campaign_id", "state")
+                .annotate(total=models.Sum("n")).order_by()
+            )
+            for campaign_id, state, total in rows:
+                totals[campaign_id].append((state, total))
+        for campaign in campaigns:
+            campaign.summed_state_tallies = totals[campaign.pk]
+            yield campaign
 
 
 def transitions_of(moves: Iterable[tuple[str, str]], states: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -421,10 +443,10 @@ class Campaign(models.Model):
     @cached_property
     def state_totals(self) -> list[tuple[str, int]]:
         """(state, how many) of its requests and follow-ups ("followup:<state>"): summed per
-        state by `with_request_counts()` when prefetched, else from its tally rows."""
-        prefetched = vars(self).get("prefetched_state_tallies")
-        if prefetched is not None:
-            return [(tally.state, tally.total) for tally in prefetched]
+        state by `with_request_counts()` when loaded with them, else from its tally rows."""
+        summed = vars(self).get("summed_state_tallies")
+        if summed is not None:
+            return summed
         return [(tally.state, tally.n) for tally in self.tally_rows]
 
     @cached_property
@@ -1058,15 +1080,6 @@ class Campaign(models.Model):
 
 
 class RequestTallyQuerySet(models.QuerySet):
-    def per_state(self) -> RequestTallyQuerySet:
-        """One row per (campaign, state), `total` its sum over senders and variants: a list of
-        campaigns reads at most a row per state of each, however many senders sent for it."""
-        group = [models.F("campaign_id"), models.F("state")]
-        return self.annotate(
-            total=models.Window(models.Sum("n"), partition_by=group),
-            nth=models.Window(RowNumber(), partition_by=group, order_by=models.F("id").asc()),
-        ).filter(nth=1)
-
     def held_by_campaign(self, sender: Sender) -> int:
         """`ConnectionRequestQuerySet.held_by_campaign()` of one sender, counted from the tallies."""
         held = self.filter(sender_key=sender.pk, state=RequestState.QUEUED).exclude(campaign__state=Campaign.State.ACTIVE)

@@ -193,3 +193,29 @@ def test_tallies_equal_the_rows_after_any_sequence_of_writes(make_campaign, step
             ids = list(queryset.values_list("id", flat=True)[:k])
             ConnectionRequest.objects.filter(pk__in=ids).delete()
         assert tallies([campaign.pk]) == counted([campaign.pk])
+
+
+@pytest.mark.django_db
+def test_campaigns_loaded_with_their_counts_count_as_their_own_tallies_do(make_campaign, django_assert_num_queries):
+    """with_request_counts() sums every campaign's tallies in one GROUP BY: per state, over its
+    senders and variants, follow-ups apart; the same figures as each campaign's own rows."""
+    senders = [Sender.get(), Sender.objects.create(name="Second")]
+    campaigns = [make_campaign(f"Counted {i}") for i in range(3)]
+    for i, campaign in enumerate(campaigns):
+        for j in range(4 + i):
+            row = add_request(campaign, [State.QUEUED, State.SENT, State.ACCEPTED][j % 3], variant="AB"[j % 2])
+            ConnectionRequest.objects.filter(pk=row.pk).update(sender=senders[j % 2])
+            if row.state == State.ACCEPTED:
+                add_followup(row, FollowUp.State.QUEUED if j % 2 else FollowUp.State.SENT)
+    empty = make_campaign("Counted, empty")
+
+    with django_assert_num_queries(2):
+        loaded = list(Campaign.objects.filter(name__startswith="Counted").with_request_counts().order_by("id")[:10])
+        counts = {campaign.pk: (campaign.request_counts.by_state, campaign.followup_counts) for campaign in loaded}
+
+    for campaign in [*campaigns, empty]:
+        fresh = Campaign.objects.get(pk=campaign.pk)
+        assert counts[campaign.pk] == (fresh.request_counts.by_state, fresh.followup_counts)
+    assert counts[campaigns[2].pk][0][State.SENT] == 2 and counts[empty.pk][0][State.QUEUED] == 0
+    with django_assert_num_queries(1):  # no campaigns: no second query
+        assert list(Campaign.objects.filter(name="None such").with_request_counts()) == []
