@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils.dateformat import format as format_date
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+from .markup import day_month, html_format, html_join_each, weekday_day_month
 
 CHART_HEIGHT = 120
 BAR_WIDTH = 16
@@ -44,9 +44,9 @@ def daily_chart(bars: list[Bar]) -> SafeString:
     count in a table. Drawn here rather than by a template, where its few hundred nodes cost
     a fifth of Home's time (issue 14)."""
     width = chart_width(len(bars))
-    groups = format_html_join("\n", "{}", ((_bar_group(bar, index == 0, index == len(bars) - 1),) for index, bar in enumerate(bars)))
-    rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", ((format_date(bar.day, "D j M"), bar.count) for bar in bars))
-    return format_html(
+    groups = html_join_each("\n", "{}", ((_bar_group(bar, index == 0, index == len(bars) - 1),) for index, bar in enumerate(bars)))
+    rows = html_join_each("", "<tr><td>{}</td><td>{}</td></tr>", ((weekday_day_month(bar.day), bar.count) for bar in bars))
+    return html_format(
         '<figure class="chart">\n'
         '<svg viewBox="0 -14 {width} 150" width="100%" role="img" aria-labelledby="chart-title chart-caption">\n'
         '<title id="chart-title">Invitations submitted per day over the last {days} days</title>\n'
@@ -57,25 +57,25 @@ def daily_chart(bars: list[Bar]) -> SafeString:
         '<thead><tr><th scope="col">Day</th><th scope="col">Invitations submitted</th></tr></thead>\n'
         "<tbody>{rows}</tbody>\n</table>\n</details>\n</figure>",
         width=width, days=len(bars), height=CHART_HEIGHT, groups=groups, rows=rows,
-        first=format_date(bars[0].day, "j M"), last=format_date(bars[-1].day, "j M"),
+        first=day_month(bars[0].day), last=day_month(bars[-1].day),
     )
 
 
 def _bar_group(bar: Bar, first: bool, last: bool) -> SafeString:
     """One day's bar, its count above it, and the day below it for the first, the last and the
     first of each month."""
-    count = format_html('<text x="{}" y="{}" text-anchor="middle">{}</text>', bar.x + BAR_WIDTH // 2, bar.y - 3, bar.count) if bar.count else ""
+    count = html_format('<text x="{}" y="{}" text-anchor="middle">{}</text>', bar.x + BAR_WIDTH // 2, bar.y - 3, bar.count) if bar.count else ""
     if first:
-        label = format_html('<text class="chart-label" x="{}" y="134" text-anchor="start">{}</text>', bar.x, format_date(bar.day, "j M"))
+        label = html_format('<text class="chart-label" x="{}" y="134" text-anchor="start">{}</text>', bar.x, day_month(bar.day))
     elif last:
-        label = format_html('<text class="chart-label" x="{}" y="134" text-anchor="end">{}</text>', bar.x + BAR_WIDTH, format_date(bar.day, "j M"))
+        label = html_format('<text class="chart-label" x="{}" y="134" text-anchor="end">{}</text>', bar.x + BAR_WIDTH, day_month(bar.day))
     elif bar.day.day == 1:
-        label = format_html('<text class="chart-label" x="{}" y="134" text-anchor="middle">{}</text>', bar.x + BAR_WIDTH // 2, format_date(bar.day, "j M"))
+        label = html_format('<text class="chart-label" x="{}" y="134" text-anchor="middle">{}</text>', bar.x + BAR_WIDTH // 2, day_month(bar.day))
     else:
         label = ""
-    return format_html(
+    return html_format(
         '<g class="chart-bar"><rect x="{}" y="{}" width="{}" height="{}"><title>{}: {}</title></rect>{}{}</g>',
-        bar.x, bar.y, BAR_WIDTH, bar.height, format_date(bar.day, "D j M"), bar.count, count, label,
+        bar.x, bar.y, BAR_WIDTH, bar.height, weekday_day_month(bar.day), bar.count, count, label,
     )
 
 
@@ -122,12 +122,12 @@ def progress_bar(segments: list[Segment], accepted: int) -> SafeString:
         accepted_too = f" ({accepted} accepted)" if segment.css_class == "sent" and accepted else ""
         return f"{segment.label} {segment.count}{accepted_too}"
 
-    rects = format_html_join(
+    rects = html_join_each(
         "", '<rect class="progress-{}" x="{}" y="0" width="{}" height="4"><title>{}: {}</title></rect>',
         ((s.css_class, s.x_percent, s.width_percent, s.label, s.count) for s in segments if s.count),
     )
-    legend = format_html_join("", '<span class="legend-{}">{}</span>', ((s.css_class, said(s)) for s in segments))
-    return format_html(
+    legend = html_join_each("", '<span class="legend-{}">{}</span>', ((s.css_class, said(s)) for s in segments))
+    return html_format(
         '<svg class="progress" viewBox="0 0 100 4" preserveAspectRatio="none" role="img" aria-label="{}">'
         '<rect class="progress-track" x="0" y="0" width="100" height="4"></rect>{}</svg>'
         '<p class="progress-legend">{}</p>',

@@ -12,7 +12,9 @@ from django.utils.safestring import SafeString
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns.rows import Times, html_format, url_for_each
+from campaigns import markup
+from campaigns.markup import html_format
+from campaigns.rows import Times, url_for_each
 
 HOSTILE = ['<script>alert("x")</script>', "O'Brien & Co", '"><img src=x onerror=alert(1)>', "Zoë", ""]
 
@@ -37,6 +39,7 @@ def test_html_format_escapes_as_format_html_does():
         assert html_format('<a title="{v}">{v}</a>', v=value) == format_html('<a title="{}">{}</a>', value, value)
     assert html_format("<p>{v}</p>", v=SafeString("<b>kept</b>")) == "<p><b>kept</b></p>"
     assert isinstance(html_format("<p>{v}</p>", v="x"), SafeString)
+    assert html_format("<p>{}{}</p>", "<", 3) == format_html("<p>{}{}</p>", "<", 3) == "<p>&lt;3</p>"
 
 
 @given(st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)),
@@ -45,10 +48,12 @@ def test_times_are_written_as_djangos_date_formats_write_them(moment, zone_name)
     zone = zoneinfo.ZoneInfo(zone_name)
     with timezone.override(zone):
         times, here = Times(), timezone.localtime(moment)
-        assert Times.minute(here) == dateformat.format(here, "Y-m-d H:i")
-        assert Times.weekday_minute(here) == dateformat.format(here, "D j M H:i")
-        assert times.tag(moment, Times.minute, utc=True) == (
+        assert markup.minute(here) == dateformat.format(here, "Y-m-d H:i")
+        assert markup.weekday_minute(here) == dateformat.format(here, "D j M H:i")
+        assert times.tag(moment, markup.minute, utc=True) == (
             f'<time datetime="{dateformat.format(moment.astimezone(dt.UTC), "c")}">{dateformat.format(here, "Y-m-d H:i")}</time>'
         )
-        assert times.tag(moment, Times.weekday_minute, utc=False).startswith(f'<time datetime="{dateformat.format(here, "c")}">')
-        assert times.tag(None, Times.minute, utc=True) == ""
+        assert times.tag(moment, markup.weekday_minute, utc=False).startswith(f'<time datetime="{dateformat.format(here, "c")}">')
+        assert times.tag(None, markup.minute, utc=True) == ""
+        assert markup.day_month(here.date()) == dateformat.format(here.date(), "j M")
+        assert markup.weekday_day_month(here.date()) == dateformat.format(here.date(), "D j M")
