@@ -3,8 +3,12 @@ HTML (test_review*, test_campaign_views, test_security_escaping, test_time_zones
 the shortcuts the rows take against what Django itself would write."""
 
 import datetime as dt
+import itertools
 import zoneinfo
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, set_script_prefix
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
@@ -14,7 +18,12 @@ from hypothesis import strategies as st
 
 from campaigns import markup
 from campaigns.markup import html_format
+from campaigns.models import ConnectionRequest, FollowUp
 from campaigns.rows import Times, url_for_each
+from tests.helpers import add_followup, add_request
+
+State = ConnectionRequest.State
+KINDS = itertools.count()
 
 HOSTILE = ['<script>alert("x")</script>', "O'Brien & Co", '"><img src=x onerror=alert(1)>', "Zoë", ""]
 
@@ -57,3 +66,31 @@ def test_times_are_written_as_djangos_date_formats_write_them(moment, zone_name)
         assert times.tag(None, markup.minute, utc=True) == ""
         assert markup.day_month(here.date()) == dateformat.format(here.date(), "j M")
         assert markup.weekday_day_month(here.date()) == dateformat.format(here.date(), "D j M")
+
+
+@pytest.mark.django_db
+def test_reviews_rows_of_every_kind_cost_no_query_each(owner_client, make_campaign):
+    """Review reads only ReviewRows.COLUMNS: a row showing a column left out would load it with
+    one query of its own. Rows of every kind, then five times as many: the same queries."""
+
+    def add_rows():
+        campaign = make_campaign(f"Kinds {next(KINDS)}")
+        long_ago = timezone.now() - dt.timedelta(days=60)
+        accepted = add_request(campaign, State.ACCEPTED, company="Initech", note="Hello there")
+        add_followup(accepted, FollowUp.State.UNCERTAIN, message="Thanks <b>for</b> connecting")
+        add_request(campaign, State.SENT, submitted_at=long_ago, response=ConnectionRequest.Response.REPLIED)
+        add_request(campaign, State.PENDING, submitted_at=long_ago, completed_at=None)
+        add_request(campaign, State.SKIPPED, sender=None)
+        add_request(campaign, State.NOT_SENT, completed_at=timezone.now())
+
+    def queries(params) -> int:
+        with CaptureQueriesContext(connection) as context:
+            html = owner_client.get(reverse("review"), params).content.decode()
+        assert "Thanks &lt;b&gt;for&lt;/b&gt; connecting" in html and "Replied" in html
+        return len(context.captured_queries)
+
+    add_rows()
+    few = [queries({}), queries({"q": "pat"})]
+    for _ in range(4):
+        add_rows()
+    assert [queries({}), queries({"q": "pat"})] == few

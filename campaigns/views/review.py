@@ -26,6 +26,7 @@ from people.timezones import shown_zone
 from ..donotcontact import entry_blocking
 from ..forms.review import CAMPAIGN_NAME_MATCHES, ReviewFilterForm, campaigns_named
 from ..models import Campaign, ConnectionRequest
+from ..rows import ReviewRows
 
 PAGE_SIZE = 50
 # Counts above this are shown as "more than": counting a million rows per view costs seconds.
@@ -86,7 +87,7 @@ def search_page(request: HttpRequest, after: Position | None) -> ReviewPage | No
             searched = searched.filter(Q(submitted_at__isnull=False) | Q(pk__gte=end.pk))
         else:
             searched = searched.filter(submitted_at__gte=end.submitted_at)
-    page = ReviewPage.of(searched, after, None)
+    page = ReviewPage.of(searched.only(*ReviewRows.COLUMNS), after, None)
     return page if whole or page.next_cursor else None
 
 
@@ -245,7 +246,7 @@ def review(request: HttpRequest) -> TemplateResponse:
     page = search_page(request, after) if form.search_words and before is None else None
     count_cap = COUNT_CAP
     if page is None:
-        page = ReviewPage.of(requests, after, before if after is None else None)
+        page = ReviewPage.of(requests.only(*ReviewRows.COLUMNS), after, before if after is None else None)
     elif page.next_cursor:
         # Common words: counted row by row, which stops at the cap soon.
         requests = filtered_requests(request, search="row by row")[1]
