@@ -112,6 +112,11 @@ def progress_segments(counts: dict[str, int]) -> list[Segment]:
     return segments
 
 
+def progress_of(counts) -> SafeString:
+    """`progress_bar` of a campaign's RequestCounts."""
+    return progress_bar(counts.segments, counts.by_state["accepted"])
+
+
 def progress_bar(segments: list[Segment], accepted: int) -> SafeString:
     """A campaign's stacked progress bar and its legend, `accepted` how many of the sent were
     accepted (as the campaign page's Sent and Accepted tabs count them). Drawn here rather than

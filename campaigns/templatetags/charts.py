@@ -13,7 +13,7 @@ register = template.Library()
 
 @register.simple_tag
 def progress_bar(counts: RequestCounts) -> SafeString:
-    return charts.progress_bar(counts.segments, counts.by_state["accepted"])
+    return charts.progress_of(counts)
 
 
 @register.simple_tag

@@ -1,5 +1,6 @@
 """The rows of campaigns.rows in templates: {% review_row connection_request %} (Review),
-{% request_row row %} (the campaign page), {% mark_buttons r origin %} (an invitation's page).
+{% request_row row %} (the campaign page), {% campaign_row campaign %} (Home, the campaign list),
+{% mark_buttons r origin %} (an invitation's page).
 
 A row's renderer reverses its URLs once per template render, not once per row: it is kept in
 the render context, which lives as long as one render of the page (or of the one row htmx asks for).
@@ -41,3 +42,8 @@ def mark_buttons(context, row, origin: str, with_reason: bool = False) -> SafeSt
     its placeholder the reason given when it is left empty."""
     placeholder = row.default_do_not_contact_reason(context["user"]) if with_reason else None
     return rows.MarkButtons(origin)(row, placeholder)
+
+
+@register.simple_tag(takes_context=True)
+def campaign_row(context, campaign) -> SafeString:
+    return renderer(context, "campaign_rows", rows.CampaignRows)(campaign)
