@@ -1,6 +1,6 @@
 """The rows of campaigns.rows in templates: {% review_row connection_request %} (Review),
 {% request_row row %} (the campaign page), {% campaign_row campaign %} (Home, the campaign list),
-{% mark_buttons r origin %} (an invitation's page).
+{% mark_buttons r origin %} (an invitation's page), {% sender_card card %} (Home).
 
 A row's renderer reverses its URLs once per template render, not once per row: it is kept in
 the render context, which lives as long as one render of the page (or of the one row htmx asks for).
@@ -47,3 +47,8 @@ def mark_buttons(context, row, origin: str, with_reason: bool = False) -> SafeSt
 @register.simple_tag(takes_context=True)
 def campaign_row(context, campaign) -> SafeString:
     return renderer(context, "campaign_rows", rows.CampaignRows)(campaign)
+
+
+@register.simple_tag
+def sender_card(card) -> SafeString:
+    return rows.sender_card(card)
