@@ -189,6 +189,18 @@ class RequestRows:
         ("followup-close", "Close follow-up", "Close the follow-up to"),
     )
 
+    # What a row shows and what says why it waits reads (views.campaigns.explain_waiting:
+    # SUBMIT_RULES, why_waiting, why_stale, followup_waiting), its sender whole (its pacing):
+    # the rest of the request and of the prospect stays in the database. Its campaign is the
+    # page's own.
+    COLUMNS = (
+        "state", "note", "note_problem", "variant", "response", "submitted_at", "updated_at", "accepted_at",
+        "completed_at", "campaign_id", "prospect_id", "sender",
+        "prospect__first_name", "prospect__last_name", "prospect__company", "prospect__profile_urn",
+        "prospect__profile_url", "prospect__lookup_error",
+        "followup__state", "followup__message", "followup__request_id",
+    )
+
     def __init__(self, *, now: dt.datetime, can_change: bool, show_variants: bool):
         self.now, self.can_change, self.show_variants = now, can_change, show_variants
         self.action_urls = {

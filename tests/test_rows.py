@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from campaigns import markup
 from campaigns.markup import html_format
-from campaigns.models import ConnectionRequest, FollowUp
+from campaigns.models import ConnectionRequest, FollowUp, Prospect
 from campaigns.rows import Times, url_for_each
 from tests.helpers import add_followup, add_request
 
@@ -94,3 +94,38 @@ def test_reviews_rows_of_every_kind_cost_no_query_each(owner_client, make_campai
     for _ in range(4):
         add_rows()
     assert [queries({}), queries({"q": "pat"})] == few
+
+
+@pytest.mark.django_db
+def test_the_campaign_pages_rows_of_every_kind_cost_no_query_each(owner_client, make_campaign):
+    """The campaign page reads only RequestRows.COLUMNS (and its senders whole), and says why
+    each row waits from them: rows of every kind, then five times as many, the same queries."""
+    campaign = make_campaign("Every kind", note_template="Hi {first_name}", note_template_b="Hello {first_name}",
+                             followup_template="Thanks, {first_name}!")
+    long_ago = timezone.now() - dt.timedelta(days=60)
+
+    def add_rows():
+        add_request(campaign, State.QUEUED, note="Hi Pat", variant="A")
+        add_request(campaign, State.QUEUED, note="", note_problem="The note needs a first name.", variant="B")
+        no_urn = add_request(campaign, State.QUEUED, note="Hi Sam")
+        Prospect.objects.filter(pk=no_urn.prospect_id).update(profile_urn=None, lookup_error="Not found on LinkedIn.")
+        accepted = add_request(campaign, State.ACCEPTED, note="Hi")
+        add_followup(accepted, FollowUp.State.UNCERTAIN, message="Thanks <b>for</b> connecting")
+        add_request(campaign, State.ACCEPTED, accepted_at=long_ago)  # its follow-up due
+        add_request(campaign, State.PENDING, submitted_at=long_ago, response=ConnectionRequest.Response.NOT_INTERESTED)
+        add_request(campaign, State.UNCERTAIN)
+        skipped = add_request(campaign, State.QUEUED)
+        skipped.move_to(State.SKIPPED, "Removed by hand.")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            html = owner_client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+        assert "Thanks &lt;b&gt;for&lt;/b&gt; connecting" in html and "Not found on LinkedIn." in html
+        assert "Removed by hand." in html and "Follow-up message due now" in html and "Stale:" in html
+        return len(context.captured_queries)
+
+    add_rows()
+    few = queries()
+    for _ in range(4):
+        add_rows()
+    assert queries() == few

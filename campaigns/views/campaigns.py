@@ -33,6 +33,7 @@ from ..models import (
     Sender,
 )
 from ..params import parse_page
+from ..rows import RequestRows
 from ..sending import submission_decision, waiting_reason
 
 CAMPAIGNS_PER_PAGE = 25
@@ -506,6 +507,7 @@ def requests_listing(campaign: Campaign):
     )
     return (
         campaign.requests.select_related("prospect", "followup", "sender")
+        .only(*RequestRows.COLUMNS)
         .annotate(skip_reason=Subquery(skip_reason))
         .order_by("pk")
     )
