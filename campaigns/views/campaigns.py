@@ -354,11 +354,13 @@ def sender_param(data: Mapping[str, str]) -> int | None:
 
 
 def campaign_page_url(
-    campaign: Campaign, state_filter: str = "", position: Position = Position(), sender_filter: int | None = None
+    campaign: Campaign, state_filter: str = "", position: Position = Position(), sender_filter: int | None = None,
+    page_url: str = "",
 ) -> str:
+    """The campaign's page with these filters; `page_url`, its path when already reversed."""
     params = {key: value for key, value in (("state", state_filter), ("sender", sender_filter)) if value}
     params.update(position.params())
-    url = reverse("campaign_detail", args=[campaign.pk])
+    url = page_url or reverse("campaign_detail", args=[campaign.pk])
     return f"{url}?{urlencode(params)}" if params else url
 
 
@@ -394,8 +396,10 @@ def status_context(
     }
     show_variants = len(campaign.variants()) > 1
 
+    page_url = reverse("campaign_detail", args=[campaign.pk])  # once: a link per tab and per sender
+
     def listing_url(state: str = state_filter, sender: int | None = sender_filter, position: Position = Position()) -> str:
-        return campaign_page_url(campaign, state, position, sender)
+        return campaign_page_url(campaign, state, position, sender, page_url)
 
     return {
         "campaign": campaign,
