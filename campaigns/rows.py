@@ -5,8 +5,9 @@ page draws many times over, written in Python rather than in templates.
 Django's template engine spent about 0.7 ms on each of these rows (a lookup, a filter and an
 escape per cell, an include and four URL reversals per row): two fifths of Review and of the
 campaign page, 50 rows at a time. Python writes the same HTML, escaped the same way
-(campaigns.markup), at a tenth of the cost (issue 14). The templates still hold the pages around them, and name each row as a partial
-(`review.html#review-row`, `campaign_detail.html#request-row`) that htmx answers redraw.
+(campaigns.markup), at a tenth of the cost (issue 14). The templates still hold the pages
+around them, and name each row as a partial (`review.html#review-row`,
+`campaign_detail.html#request-row`) that htmx answers redraw.
 
 Times are shown as the templates showed them: in the viewer's time zone (the current one),
 with the exact moment in each <time>'s datetime attribute.
@@ -29,7 +30,8 @@ from .models import OLD_INVITATION_AGE_TEXT, ConnectionRequest
 
 NOTHING = "—"
 State = ConnectionRequest.State
-# An id no row has yet, reversed once in a URL whose other parts never change (`url_for_each`).
+# A stand-in id, reversed once into a URL whose other parts never change (`url_for_each`): long
+# and unlike anything else in a path, so that it is found only where the id goes.
 SAMPLE_ID = 987654321987
 
 
@@ -37,7 +39,8 @@ def url_for_each(name: str, *args) -> Callable[[int], str]:
     """`reverse(name, args=[pk, *args])` for many pks, reversed once: a reversal is 25 µs, and a
     page of rows asked for 200 of them."""
     head, found, tail = reverse(name, args=[SAMPLE_ID, *args]).partition(str(SAMPLE_ID))
-    assert found, name  # the id is in the path
+    if not found:
+        raise ValueError(f"{name}'s URL does not hold its id as it was given")
     return lambda pk: f"{head}{pk}{tail}"
 
 
