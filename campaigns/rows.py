@@ -69,41 +69,36 @@ class MarkButtons:
     def __init__(self, origin: str):
         self.response_url = url_for_each("request_response")
         self.do_not_contact_url = url_for_each("request_do_not_contact")
-        self.button = row_button if origin != "detail" else plain_button
+        self.htmx = origin != "detail"
 
     def __call__(self, row: ConnectionRequest, reason_placeholder: str | None = None) -> SafeString:
         """The buttons for `row`; with `reason_placeholder`, a reason field for the do-not-contact list too."""
         prospect, response_url = str(row.prospect), self.response_url(row.pk)
         marks = []
         if row.response:
-            marks.append(self.button(response_url, "Clear mark", f"Clear the mark on {prospect}", ""))
+            marks.append(button(response_url, "Clear mark", f"Clear the mark on {prospect}", "", htmx=self.htmx))
         elif row.may_be_marked:
-            marks.append(self.button(response_url, "Replied", f"Mark {prospect} as replied", "replied"))
-            marks.append(self.button(response_url, "Not interested", f"Mark {prospect} as not interested", "not_interested"))
+            marks.append(button(response_url, "Replied", f"Mark {prospect} as replied", "replied", htmx=self.htmx))
+            marks.append(button(
+                response_url, "Not interested", f"Mark {prospect} as not interested", "not_interested", htmx=self.htmx,
+            ))
         if reason_placeholder is not None:
             marks.append(html_format(
                 '<label for="dnc-reason-{pk}">Reason</label> <input type="text" form="row-actions" id="dnc-reason-{pk}" '
                 'name="reason" maxlength="500" placeholder="{placeholder}">', pk=row.pk, placeholder=reason_placeholder,
             ))
-        marks.append(self.button(self.do_not_contact_url(row.pk), "Do not contact", f"Do not contact {prospect}"))
+        marks.append(button(self.do_not_contact_url(row.pk), "Do not contact", f"Do not contact {prospect}", htmx=self.htmx))
         return html_format('<div class="mark-buttons">{marks}</div>', marks=html_join(marks))
 
 
-def row_button(url: str, label: str, aria_label: str, response: str | None = None) -> SafeString:
-    """A button of the #row-actions form that htmx posts, putting the answer in place of its row."""
+def button(url: str, label: str, aria_label: str, response: str | None = None, *, htmx: bool = True) -> SafeString:
+    """A button of the page's #row-actions form; with `htmx`, posted by htmx, which puts the
+    answer in place of its row (on a list), else as a plain form (an invitation's own page)."""
     return html_format(
-        '<button type="submit" form="row-actions" formaction="{url}"{response} hx-post="{url}" hx-target="closest tr" '
-        'hx-swap="outerHTML" class="link-button" aria-label="{aria_label}">{label}</button>',
-        url=url, response=response_attributes(response), aria_label=aria_label, label=label,
-    )
-
-
-def plain_button(url: str, label: str, aria_label: str, response: str | None = None) -> SafeString:
-    """A button of the #row-actions form, posted as a plain form (an invitation's own page)."""
-    return html_format(
-        '<button type="submit" form="row-actions" formaction="{url}"{response} class="link-button" '
+        '<button type="submit" form="row-actions" formaction="{url}"{response}{htmx} class="link-button" '
         'aria-label="{aria_label}">{label}</button>',
         url=url, response=response_attributes(response), aria_label=aria_label, label=label,
+        htmx=html_format(' hx-post="{url}" hx-target="closest tr" hx-swap="outerHTML"', url=url) if htmx else "",
     )
 
 
@@ -218,7 +213,7 @@ class RequestRows:
         actions = self.ACTIONS.get(row.state, ())
         if followup is not None and followup.state == "uncertain":
             actions += self.FOLLOWUP_ACTIONS
-        buttons = [row_button(self.action_urls[action](row.pk), label, f"{verb} {prospect}") for action, label, verb in actions]
+        buttons = [button(self.action_urls[action](row.pk), label, f"{verb} {prospect}") for action, label, verb in actions]
         buttons.append(self.mark_buttons(row))
         return html_format('<td class="request-actions">{buttons}{message}</td>\n',
                            buttons=html_join(buttons), message=row_message_html(message))

@@ -87,7 +87,7 @@ def search_page(request: HttpRequest, after: Position | None) -> ReviewPage | No
             searched = searched.filter(Q(submitted_at__isnull=False) | Q(pk__gte=end.pk))
         else:
             searched = searched.filter(submitted_at__gte=end.submitted_at)
-    page = ReviewPage.of(searched.only(*ReviewRows.COLUMNS), after, None)
+    page = ReviewPage.of(searched, after, None)
     return page if whole or page.next_cursor else None
 
 
@@ -209,6 +209,7 @@ class ReviewPage:
 
     @classmethod
     def of(cls, requests: QuerySet, after: Position | None, before: Position | None) -> ReviewPage:
+        requests = requests.only(*ReviewRows.COLUMNS)  # what its rows show, not every column
         if before is not None:
             rows = rows_before(requests, before, PAGE_SIZE + 1)
             if len(rows) > PAGE_SIZE:
@@ -246,7 +247,7 @@ def review(request: HttpRequest) -> TemplateResponse:
     page = search_page(request, after) if form.search_words and before is None else None
     count_cap = COUNT_CAP
     if page is None:
-        page = ReviewPage.of(requests.only(*ReviewRows.COLUMNS), after, before if after is None else None)
+        page = ReviewPage.of(requests, after, before if after is None else None)
     elif page.next_cursor:
         # Common words: counted row by row, which stops at the cap soon.
         requests = filtered_requests(request, search="row by row")[1]
