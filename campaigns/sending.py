@@ -49,16 +49,33 @@ class TeamTotal:
 
 def actions_last_hour(account: Sender, now: dt.datetime) -> int:
     """The sender's LinkedIn actions submitted in the last hour (OutX's ~50 an hour): its
-    invitations, follow-up messages, profile look-ups and searches. Every call under
-    /linkedin-agent/* is an action on the account; one OutX refused (400) was none."""
-    since = now - HOUR
-    invitations = ConnectionRequest.objects.spending_budget().filter(sender=account, submitted_at__gt=since).count()
-    messages = messages_since(account, since).count()
-    reads = sum(
-        model.objects.filter(sender=account, submitted_at__gt=since).exclude(state=TaskState.FAILED).count()
+    invitations, follow-up messages, profile look-ups and searches (`actions_since`)."""
+    counts = Sender.objects.filter(pk=account.pk).annotate(**actions_since(now - HOUR)).values_list(*ACTION_KINDS)
+    return sum(counts.get())
+
+
+# The kinds of LinkedIn action a sender's hourly cap counts, as actions_since names their counts.
+ACTION_KINDS = ("n_invitations", "n_messages", "n_lookups", "n_searches")
+
+
+def actions_since(since: dt.datetime) -> dict[str, Coalesce]:
+    """The one rule for what counts against a sender's hourly cap, as annotations of a Sender
+    query (one count per kind of ACTION_KINDS; their sum is the figure): its actions submitted
+    after `since`. Every call under /linkedin-agent/* is an action on the account; one OutX
+    refused (400) was none. Each count reads an index range: the hour's submissions."""
+    sender = OuterRef("pk")
+    invitations = ConnectionRequest.objects.spending_budget().filter(sender=sender, submitted_at__gt=since)
+    lookups, searches = (
+        model.objects.filter(sender=sender, submitted_at__gt=since).exclude(state=TaskState.FAILED)
         for model in (ProfileLookup, ProfileSearch)
     )
-    return invitations + messages + reads
+    return {
+        "n_invitations": count_of(invitations),
+        # The follow-up's request is read one level further in: its sender is this row's.
+        "n_messages": count_of(messages_since(OuterRef(sender), since)),
+        "n_lookups": count_of(lookups),
+        "n_searches": count_of(searches),
+    }
 
 
 @dataclass
@@ -101,14 +118,8 @@ def read_budget(account: Sender, now: dt.datetime) -> Budget:
     """The sender's Budget: the counts of budget_used and actions_last_hour, whether it has an
     invitation to submit, since when its oldest one waits with OutX and the campaigns' latest
     turn, in one query (each part read through an index)."""
-    since = now - HOUR
     today_start = pacing.local_day_start(now, zoneinfo.ZoneInfo(account.time_zone))
     spending = ConnectionRequest.objects.spending_budget().filter(sender=account)
-    reads = [
-        model.objects.filter(sender=account, submitted_at__gt=since).exclude(state=TaskState.FAILED)
-        for model in (ProfileLookup, ProfileSearch)
-    ]
-    messages = messages_since(account, since)
     # Only a task OutX has said is still pending tells that the browser is closed (one whose
     # status call has not been made, its worker killed say, tells nothing).
     oldest_pending = (
@@ -121,10 +132,7 @@ def read_budget(account: Sender, now: dt.datetime) -> Budget:
     row = Sender.objects.filter(pk=account.pk).values().annotate(
         today=count_of(spending.filter(submitted_at__gte=today_start)),
         week=count_of(spending.filter(submitted_at__gt=now - pacing.WEEK)),
-        hour=count_of(spending.filter(submitted_at__gt=since)),
-        messages=count_of(messages),
-        lookups=count_of(reads[0]),
-        searches=count_of(reads[1]),
+        **actions_since(now - HOUR),
         has_work=Exists(ConnectionRequest.objects.submittable().filter(sender=account)),
         oldest_pending_since=Subquery(oldest_pending),
         latest_turn=Subquery(latest_turn),
@@ -135,11 +143,10 @@ def read_budget(account: Sender, now: dt.datetime) -> Budget:
             )
         ),
     ).values(
-        "today", "week", "hour", "messages", "lookups", "searches", "has_work", "oldest_pending_since", "latest_turn",
-        "finished_lately", "worked_by",
+        "today", "week", *ACTION_KINDS, "has_work", "oldest_pending_since", "latest_turn", "finished_lately", "worked_by",
     ).get()
     return Budget(
-        row["today"], row["week"], row["hour"] + row["messages"] + row["lookups"] + row["searches"],
+        row["today"], row["week"], sum(row[kind] for kind in ACTION_KINDS),
         bool(row["has_work"]), row["oldest_pending_since"], row["latest_turn"], bool(row["finished_lately"]),
         row["worked_by"],
     )
@@ -168,21 +175,9 @@ def submission_decision(
     reading (read_budget), which saves every count."""
     if budget is not None:
         used = budget.used
-    sent_today, sent_this_week = used or budget_used(account, now)
-    week_frees_at = None
-    if sent_this_week >= account.weekly_limit > 0:
-        oldest_counted = (
-            ConnectionRequest.objects.spending_budget()
-            .filter(sender=account, submitted_at__gt=now - pacing.WEEK)
-            .order_by("submitted_at")
-            .values_list("submitted_at", flat=True)[sent_this_week - account.weekly_limit]
-        )
-        week_frees_at = oldest_counted + pacing.WEEK
-    return pacing.submission_decision(
-        account, now, sent_today=sent_today, sent_this_week=sent_this_week,
-        week_frees_at=week_frees_at,
-        actions_last_hour=budget.actions_last_hour if budget is not None else actions_last_hour(account, now),
-    )
+    used = used or budget_used(account, now)
+    actions = budget.actions_last_hour if budget is not None else actions_last_hour(account, now)
+    return submission_decisions([account], now, {account.pk: used}, {account.pk: actions})[account.pk]
 
 
 def waiting_reason(account: Sender, decision: pacing.Decision) -> str:
@@ -348,27 +343,14 @@ def budgets_used(senders: list[Sender], now: dt.datetime) -> dict[int, tuple[int
 def actions_of_senders_with_work(senders: list[Sender], now: dt.datetime) -> dict[int, int]:
     """`actions_last_hour` of each of these senders that has an invitation to submit
     (Sender.has_work), {sender id: actions}; the others are absent. One query: per sender, an
-    EXISTS and the last hour's ranges, as read_budget reads them."""
+    EXISTS and the last hour's ranges (`actions_since`)."""
     if not senders:
         return {}
-    since = now - HOUR
-    sender = OuterRef("pk")
-    reads = [
-        model.objects.filter(sender=sender, submitted_at__gt=since).exclude(state=TaskState.FAILED)
-        for model in (ProfileLookup, ProfileSearch)
-    ]
-    invitations = ConnectionRequest.objects.spending_budget().filter(sender=sender, submitted_at__gt=since)
     rows = (
         Sender.objects.filter(pk__in=[account.pk for account in senders])
         .with_submittable_work()
-        .annotate(
-            n_invitations=count_of(invitations),
-            # The follow-up's request is read one level further in: its sender is this row's.
-            n_messages=count_of(messages_since(OuterRef(sender), since)),
-            n_lookups=count_of(reads[0]),
-            n_searches=count_of(reads[1]),
-        )
-        .values_list("pk", "has_work", "n_invitations", "n_messages", "n_lookups", "n_searches")
+        .annotate(**actions_since(now - HOUR))
+        .values_list("pk", "has_work", *ACTION_KINDS)
     )
     return {pk: sum(counts) for pk, has_work, *counts in rows if has_work}
 
