@@ -193,13 +193,15 @@ def next_fair_request(sender: Sender, *, lock: bool = False) -> ConnectionReques
     in one query: the campaign is picked from the campaigns table (the active ones, by their
     last turn), never by sorting the queue. `lock`: also lock the sender's row (skip_locked:
     None if another worker holds it), for a claim; the sender must be active."""
-    requests = fair_requests(sender.pk, lock)
-    return next(iter(compiled_once(requests, connections[requests.db])._chain()), None)
+    requests = fair_requests(sender.pk, lock, connections[ConnectionRequest.objects.db])
+    return next(iter(requests._chain()), None)
 
 
 @functools.lru_cache(maxsize=1024)
-def fair_requests(sender_id: int, lock: bool):
-    """next_fair_request's query (its first row), built once per sender: it holds no moment."""
+def fair_requests(sender_id: int, lock: bool, connection) -> QuerySet:
+    """next_fair_request's query (its first row), built and compiled once per sender and
+    connection (each thread has its own): it holds no moment, and compiling it took about ten
+    times as long as running it, once per submission."""
     submittable = ConnectionRequest.objects.submittable().filter(sender_id=sender_id)
     turn = (
         Campaign.objects.filter(state=Campaign.State.ACTIVE)
@@ -211,14 +213,12 @@ def fair_requests(sender_id: int, lock: bool):
     if lock:
         # The join to the sender is an inner one (a condition on its row), as a lock needs.
         requests = requests.filter(sender__state=Sender.State.ACTIVE).select_for_update(skip_locked=True, of=("sender",))
-    return requests[:1]
+    return compiled_once(requests[:1], connection)
 
 
-@functools.lru_cache(maxsize=1024)
 def compiled_once(queryset: QuerySet, connection) -> QuerySet:
-    """`queryset` with its SQL compiled once for `connection` (each thread has its own) and
-    reused by every copy: compiling the pick took about ten times as long as running it, once
-    per submission. Only for a query that holds no moment and no value that changes."""
+    """`queryset` with its SQL compiled for `connection` now, and reused by every copy: only
+    for a query that holds no moment and no value that changes."""
     frozen = queryset._chain()
     compiler = frozen.query.get_compiler(connection=connection)
     sql = compiler.as_sql()  # also fills what reading the rows needs (columns, related objects)
