@@ -587,7 +587,7 @@ class Campaign(models.Model):
         sender once submitted (acceptance and the follow-up come from the account that
         invited); only queued ones move, and only those whose sender left the campaign.
         All at once, batch by batch in one transaction: for a queue short enough to place
-        within a request (`place_queue` and `refresh_queue` decide for any queue)."""
+        within a request (`refresh_queue` decides for any queue)."""
         with transaction.atomic():
             # A task placing a batch holds the campaign's row: it ends first, then this sees its work.
             Campaign.objects.select_for_update().filter(pk=self.pk).exists()
@@ -600,18 +600,6 @@ class Campaign(models.Model):
                     break
         if placed and sender_ids and self.state == self.State.ACTIVE:
             Sender.objects.filter(pk__in=sender_ids).wake()
-
-    def place_queue(self) -> None:
-        """Place the queue over the campaign's senders after they changed (`Sender.retire`): at
-        once for a short queue; for a long one, by the task that re-renders the notes, which
-        places each batch as it goes (`continue_note_render`), the worker submitting none of
-        the campaign's requests until it ends. Call it in the transaction that changes the
-        senders, so that no queued request goes out from a sender that left meanwhile."""
-        queued = self.queued_count()
-        if queued <= self.NOTES_RENDERED_IN_REQUEST:
-            self.spread_queued_over_senders()
-        else:
-            self.start_note_render(queued)
 
     def queued_count(self) -> int:
         """How many of its requests are queued, from its tallies (a few rows, whatever the queue)."""
@@ -986,15 +974,19 @@ class Campaign(models.Model):
         while (rendered := self.render_note_batch(requests, after_id)) and rendered[1] == self.NOTE_RENDER_BATCH:
             after_id = rendered[0]
 
-    def refresh_queue(self) -> None:
+    def refresh_queue(self, *, notes: bool = True) -> None:
         """Place the queued requests over the campaign's senders and store their notes as the
         templates now render them: within the request for a short queue; for a long one, by a
-        task (`start_note_render`), the worker submitting none of the campaign's requests until
-        every one is placed and rendered."""
+        task (`start_note_render`), which places each batch as it renders it
+        (`continue_note_render`), the worker submitting none of the campaign's requests until
+        it ends. `notes=False`: only its senders changed (`Sender.retire`), so a short queue's
+        notes stay as they are. Call it in the transaction that changes the senders, so that
+        no queued request goes out from a sender that left meanwhile."""
         queued = self.queued_count()
         if queued <= self.NOTES_RENDERED_IN_REQUEST:
             self.spread_queued_over_senders()  # and wakes them, if the campaign sends
-            self.render_queued_notes()
+            if notes:
+                self.render_queued_notes()
         else:
             self.start_note_render(queued)
 
@@ -2465,7 +2457,7 @@ class Sender(models.Model):
 
     def retire(self, user) -> None:
         """Stop sending from this sender for good, keeping its history. Its queued invitations
-        move to their campaign's other senders (a long queue by a task, `Campaign.place_queue`);
+        move to their campaign's other senders (a long queue by a task, `Campaign.refresh_queue`);
         those of a campaign with none left wait."""
         now = timezone.now()
         with transaction.atomic():
@@ -2478,7 +2470,7 @@ class Sender(models.Model):
             campaigns = list(self.campaigns.all())
             self.campaigns.clear()
             for campaign in campaigns:
-                campaign.place_queue()
+                campaign.refresh_queue(notes=False)
 
     def take_turn(self, tag: str, now: dt.datetime) -> bool:
         """Take this sender for one worker's pass, unless another process holds it: the row is
