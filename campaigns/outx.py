@@ -16,7 +16,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from django.conf import settings
 from django.utils import timezone
@@ -362,35 +362,32 @@ def search_entries(output: Any) -> list | None:
     return None
 
 
+def read_profile_keys(urn: Any, url: Any) -> tuple[str | None, str | None]:
+    """A profile's URN and URL as OutX gave them, each normalised, or None where it is missing
+    or the parser refuses it."""
+
+    def normalised(value: Any, normalise: Callable[[str], str]) -> str | None:
+        try:
+            return normalise(value) if isinstance(value, str) and value else None
+        except ValueError:  # InvalidProfile, or anything else the parser refuses
+            return None
+
+    return normalised(urn, normalise_profile_urn), normalised(url, normalise_profile_url)
+
+
 def read_found_profile(entry: Any) -> FoundProfile | None:
     """One entry of a search's list, checked: None if it is not an object or names nobody (no
     URN and no profile URL we can read)."""
     if not isinstance(entry, dict):
         return None
-    urn, url = entry.get("profile_urn", entry.get("urn")), entry.get("profile_url", entry.get("url"))
-    try:
-        urn = normalise_profile_urn(urn) if isinstance(urn, str) and urn else None
-    except ValueError:  # InvalidProfile, or anything else the parser refuses
-        urn = None
-    try:
-        url = normalise_profile_url(url) if isinstance(url, str) and url else None
-    except ValueError:  # InvalidProfile, or anything else the parser refuses
-        url = None
+    urn, url = read_profile_keys(entry.get("profile_urn", entry.get("urn")), entry.get("profile_url", entry.get("url")))
     if urn is None and url is None:
         return None
     return FoundProfile(urn, url, **read_profile_texts(entry))
 
 
 def read_connection(entry: dict) -> Connection:
-    urn, url = entry.get("profile_urn"), entry.get("profile_url")
-    try:
-        urn = normalise_profile_urn(urn) if isinstance(urn, str) and urn else None
-    except ValueError:  # InvalidProfile, or anything else the parser refuses
-        urn = None
-    try:
-        url = normalise_profile_url(url) if isinstance(url, str) and url else None
-    except ValueError:  # InvalidProfile, or anything else the parser refuses
-        url = None
+    urn, url = read_profile_keys(entry.get("profile_urn"), entry.get("profile_url"))
     return Connection(urn, url, read_moment(entry.get("connected_at")))
 
 
