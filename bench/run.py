@@ -323,6 +323,12 @@ def worker_table(worker: dict) -> str:
         f"| Worker submissions, pacing off | {t['requests']} requests | {t['worker_submit_per_s']:.0f}/s "
         f"| {t['plain_post_per_s']:.0f}/s (plain httpx loop) | {t['submit_ratio']:.2f} |"
     )
+    if "round_trip_ceiling_ratio" in t:
+        rows.append(
+            f"| Ceiling set by round trips alone: each submission's {t['statements_per_submission']:.1f} statements "
+            f"and 2 commits at {t['round_trip_ms']:.2f} ms (SELECT 1), with no Python or database work | "
+            f"{t['requests']} requests | | | {t['round_trip_ceiling_ratio']:.2f} |"
+        )
     rows.append(
         f"| Worker status polls | {t['requests']} tasks | {t['worker_poll_per_s']:.0f}/s "
         f"| {t['plain_get_per_s']:.0f}/s (plain httpx loop) | {t['poll_ratio']:.2f} |"
@@ -507,8 +513,10 @@ figures move by a third or more; compare a page with the bare view of the same r
 - **Import**: bench/import_bench.py: {import_rows:,} new people from one CSV file through the
   product's code path against a bare `bulk_create` of the same rows, in the same database.
 - **Worker**: bench/worker_bench.py on its own stack: submissions and status polls per second
-  with pacing off, beside a plain httpx loop making the same calls to the same server; status
-  calls per completed task on a simulated clock; the peak memory of `manage.py outreach_tick
+  with pacing off, beside a plain httpx loop making the same calls to the same server; the
+  ratio that the database's round trips alone would allow (each submission's SQL statements
+  and its two commits, at the median `SELECT 1`, and nothing else); status calls per
+  completed task on a simulated clock; the peak memory of `manage.py outreach_tick
   --loop {worker_seconds}` working through {worker_requests} requests.
 """
 

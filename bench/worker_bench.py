@@ -24,6 +24,9 @@ import time
 import django
 
 
+COMMITS_PER_SUBMISSION = 2
+
+
 def pacing_off() -> None:
     """Lift every cap the account has to the most its bounds allow, no spacing, open all day."""
     import datetime as dt
@@ -80,15 +83,24 @@ def plain_loop(url: str, n: int) -> tuple[float, float]:
     return posts, gets
 
 
-def worker_rates(url: str, n: int) -> tuple[float, float]:
-    """The worker's passes (run_tick, pacing off): n submissions, then n status calls."""
+def worker_rates(url: str, n: int) -> tuple[float, float, float]:
+    """The worker's passes (run_tick, pacing off): n submissions, then n status calls. Returns
+    both rates and the SQL statements per submission (not counting BEGIN and COMMIT)."""
+    from django.db import connection
     from django.utils import timezone
 
     from campaigns.models import ConnectionRequest
     from campaigns.outx import OutxClient
     from campaigns.worker import run_tick
 
-    with OutxClient(url, "bench") as client:
+    statements = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    with OutxClient(url, "bench") as client, connection.execute_wrapper(count):
         submitted, started = 0, time.perf_counter()
         while submitted < n:
             done = run_tick(client=client, max_submissions=n - submitted, max_polls=0).submitted
@@ -96,6 +108,7 @@ def worker_rates(url: str, n: int) -> tuple[float, float]:
                 raise RuntimeError(f"The worker submitted {submitted} of {n}, then stopped.")
             submitted += done
         submit_rate = submitted / (time.perf_counter() - started)
+    with OutxClient(url, "bench") as client:
         # Every task due now, as if its first 5 s had passed.
         pending = ConnectionRequest.objects.filter(state=ConnectionRequest.State.PENDING)
         pending.update(next_poll_at=timezone.now())
@@ -106,7 +119,23 @@ def worker_rates(url: str, n: int) -> tuple[float, float]:
                 raise RuntimeError(f"The worker polled {polled} tasks, then stopped.")
             polled += polls
         poll_rate = polled / (time.perf_counter() - started)
-    return submit_rate, poll_rate
+    return submit_rate, poll_rate, statements / submitted
+
+
+def round_trip_ms(times: int = 300) -> float:
+    """The median time of `SELECT 1` on the worker's connection: what any statement costs at least."""
+    import statistics
+
+    from django.db import connection
+
+    samples = []
+    with connection.cursor() as cursor:
+        for _ in range(times):
+            started = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
 
 
 def throughput(n: int) -> dict:
@@ -119,10 +148,15 @@ def throughput(n: int) -> dict:
     with standin.running() as url:
         plain_loop(url, 50)  # warm both ends up
         plain_post, plain_get = plain_loop(url, n)
-        worker_post, worker_get = worker_rates(url, n)
+        worker_post, worker_get, statements = worker_rates(url, n)
         # The plain loop again, after the worker: the machine's load is shared by both.
         again_post, again_get = plain_loop(url, n)
     plain_post, plain_get = (plain_post + again_post) / 2, (plain_get + again_get) / 2
+    # The most the worker could reach if its Python and the database's own work cost nothing:
+    # each submission still waits for its statements and its two commits (the claim, committed
+    # before the POST so that nothing is sent twice, and OutX's answer), one round trip each.
+    rtt = round_trip_ms()
+    ceiling_per_s = 1 / (1 / plain_post + (statements + COMMITS_PER_SUBMISSION) * rtt / 1000)
     return {
         "requests": n,
         "database": connection.vendor,
@@ -130,6 +164,9 @@ def throughput(n: int) -> dict:
         "plain_post_per_s": plain_post,
         "worker_submit_per_s": worker_post,
         "submit_ratio": worker_post / plain_post,
+        "statements_per_submission": statements,
+        "round_trip_ms": rtt,
+        "round_trip_ceiling_ratio": ceiling_per_s / plain_post,
         "plain_get_per_s": plain_get,
         "worker_poll_per_s": worker_get,
         "poll_ratio": worker_get / plain_get,

@@ -30,6 +30,7 @@ def test_page_edit_and_import_benchmarks_run_on_a_small_database(tmp_path):
     worker = {
         "throughput": {
             "requests": 3, "plain_post_per_s": 10, "worker_submit_per_s": 5, "submit_ratio": 0.5,
+            "statements_per_submission": 12.0, "round_trip_ms": 0.1, "round_trip_ceiling_ratio": 0.3,
             "plain_get_per_s": 10, "worker_poll_per_s": 8, "poll_ratio": 0.8,
         },
         "polling": [{"task_seconds": 3, "calls_per_task": 1.0, "mean_delay_s": 2.0, "max_delay_s": 2.5}],
@@ -39,6 +40,7 @@ def test_page_edit_and_import_benchmarks_run_on_a_small_database(tmp_path):
     assert "### 200 connection requests" in text and "| Bare 204 view (floor) |" in text
     assert "Goals at this size: status poll p95" in text
     assert "3 queued; 3 submitted, 3 sent" in text
+    assert "12.0 statements and 2 commits at 0.10 ms" in text and "| 0.30 |" in text
     document = run.splice_vendor("# Benchmarks\n\n## How to re-run\n", "SQLite", text)
     assert document.count("<!-- bench:sqlite -->") == 1 and document.index("bench:sqlite") < document.index("How to re-run")
 
