@@ -326,7 +326,7 @@ def worker_table(worker: dict) -> str:
     if "round_trip_ceiling_ratio" in t:
         rows.append(
             f"| Ceiling set by round trips alone: each submission's {t['statements_per_submission']:.1f} statements "
-            f"and 2 commits at {t['round_trip_ms']:.2f} ms (SELECT 1), with no Python or database work | "
+            f"and 2 commits at {t['round_trip_ms'] * 1000:.0f} µs (SELECT 1), with no Python or database work | "
             f"{t['requests']} requests | | | {t['round_trip_ceiling_ratio']:.2f} |"
         )
     rows.append(

@@ -40,7 +40,7 @@ def test_page_edit_and_import_benchmarks_run_on_a_small_database(tmp_path):
     assert "### 200 connection requests" in text and "| Bare 204 view (floor) |" in text
     assert "Goals at this size: status poll p95" in text
     assert "3 queued; 3 submitted, 3 sent" in text
-    assert "12.0 statements and 2 commits at 0.10 ms" in text and "| 0.30 |" in text
+    assert "12.0 statements and 2 commits at 100 µs" in text and "| 0.30 |" in text
     document = run.splice_vendor("# Benchmarks\n\n## How to re-run\n", "SQLite", text)
     assert document.count("<!-- bench:sqlite -->") == 1 and document.index("bench:sqlite") < document.index("How to re-run")
 
