@@ -144,6 +144,19 @@ def test_a_common_words_count_stops_sooner_and_a_rare_words_is_exact(owner_clien
     assert "3 invitations." in rare and "More than" not in rare
 
 
+def test_a_search_reads_its_filters_once(owner_client, owner, monkeypatch):
+    """A common word's page selects its rows three ways (the window, the page, the count), all
+    from one validated filter form: the campaign name is looked up once, not once each."""
+    monkeypatch.setattr("campaigns.views.review.SEARCH_WINDOW", 420)
+    campaign = Campaign.objects.create(name="Campaign 1", owner=owner)
+    add_rows([campaign], campaign, 700)
+
+    queries = captured(owner_client, reverse("review"), {"q": "lovelace", "campaign_name": "campaign 1"})
+
+    name_lookups = [sql for sql in queries if re.match(r'SELECT "campaigns_campaign"\."id" (AS "pk" )?FROM "campaigns_campaign" WHERE', sql)]
+    assert len(name_lookups) == 1, name_lookups
+
+
 def test_the_campaign_box_suggests_the_newest_matching_names(owner_client, owner):
     for name in ("Lisbon founders", "Berlin CTOs", "LISBON designers"):
         Campaign.objects.create(name=name, owner=owner)

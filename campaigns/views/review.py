@@ -52,17 +52,23 @@ RESPONSE_FILTERS = [
 ]
 
 
-def filtered_requests(request: HttpRequest, search: str = "indexed") -> tuple[ReviewFilterForm, QuerySet]:
-    """The filter form bound to the query string, and the requests it selects (`search`: how
-    its words are looked for, see ReviewFilterForm.filter_requests). Days are the viewer's: in
-    the time zone the request shows times in (people.middleware)."""
+def review_filter(request: HttpRequest) -> ReviewFilterForm:
+    """The filter form bound to the query string and validated, once per request (a search
+    selects its rows three ways from it). Days are the viewer's: in the time zone the request
+    shows times in (people.middleware)."""
     form = ReviewFilterForm(request.GET, time_zone=timezone.get_current_timezone_name())
     form.is_valid()  # errors are shown; the valid filters still apply
+    return form
+
+
+def filtered_requests(request: HttpRequest, form: ReviewFilterForm, search: str = "indexed") -> QuerySet:
+    """The requests `form` (review_filter's) and ?mine= and ?response= select; `search`: how
+    its words are looked for, see ReviewFilterForm.filter_requests."""
     # A follow-up is one to one with its invitation: joined, it costs no query per row.
     requests = ConnectionRequest.objects.select_related("prospect", "campaign", "followup", "sender")
     if mine_only(request):
         requests = requests.filter(campaign__in=Campaign.objects.owned_by(request.user))
-    return form, by_response(form.filter_requests(requests, search), response_filter(request))
+    return by_response(form.filter_requests(requests, search), response_filter(request))
 
 
 # A search for a common word matches a large share of the table, and through its indexes
@@ -73,12 +79,12 @@ def filtered_requests(request: HttpRequest, search: str = "indexed") -> tuple[Re
 SEARCH_WINDOW = 5000
 
 
-def search_page(request: HttpRequest, after: Position | None) -> ReviewPage | None:
+def search_page(request: HttpRequest, form: ReviewFilterForm, after: Position | None) -> ReviewPage | None:
     """The page after `after` found within SEARCH_WINDOW rows; None when the window holds too
     few matches to tell (or runs out before a page)."""
-    _, unsearched = filtered_requests(request, search="")
+    unsearched = filtered_requests(request, form, search="")
     end = nth_row_after(unsearched.select_related(None).only("pk", "submitted_at"), after, SEARCH_WINDOW)
-    _, searched = filtered_requests(request, search="row by row")
+    searched = filtered_requests(request, form, search="row by row")
     whole = end is None  # the window reached the end: it held every match
     if not whole:
         # As a range of Review's order up to the window's last row (its index bounds the
@@ -242,15 +248,16 @@ def in_review_order(requests: QuerySet, chunk_size: int) -> Iterator[ConnectionR
 
 @require_GET
 def review(request: HttpRequest) -> TemplateResponse:
-    form, requests = filtered_requests(request)
+    form = review_filter(request)
+    requests = filtered_requests(request, form)
     after, before = page_position(request, "after"), page_position(request, "before")
-    page = search_page(request, after) if form.search_words and before is None else None
+    page = search_page(request, form, after) if form.search_words and before is None else None
     count_cap = COUNT_CAP
     if page is None:
         page = ReviewPage.of(requests, after, before if after is None else None)
     elif page.next_cursor:
         # Common words: counted row by row, which stops at the cap soon.
-        requests = filtered_requests(request, search="row by row")[1]
+        requests = filtered_requests(request, form, search="row by row")
         count_cap = COMMON_WORDS_COUNT_CAP
     now = timezone.now()
     for row in page.object_list:
@@ -309,7 +316,7 @@ def output_json(task_output) -> str | None:
 @require_GET
 def review_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered requests as CSV, streamed row by row so a large export never sits in memory."""
-    _, requests = filtered_requests(request)
+    requests = filtered_requests(request, review_filter(request))
     # The viewer's zone, taken now: the stream is written after the request's zone is gone.
     time_zone = shown_zone()
     rows = (export_row(row, time_zone) for row in in_review_order(requests, EXPORT_CHUNK_SIZE))
